@@ -1,0 +1,137 @@
+/**
+ * createApp: the order every request passes through, every slice mounted, one error handler.
+ * Nothing listens here; src/server.ts does that.
+ */
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { RequestContext } from '@mikro-orm/postgresql';
+import compression from 'compression';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import type { i18n } from 'i18next';
+import type pg from 'pg';
+import { pinoHttp } from 'pino-http';
+import { accountsRoutes, languageChoices, loadCurrentUser, requireFreshPassword } from './accounts/index.ts';
+import type { Config } from './config.ts';
+import { coordinatorProgrammes, homeRoutes, learnerCohorts, teacherCohorts } from './home/index.ts';
+import { buildAssets } from './platform/assets.ts';
+import { AppError, InvalidInput, SignInRequired } from './platform/errors.ts';
+import { i18nMiddleware } from './platform/i18n.ts';
+import type { Logger } from './platform/logger.ts';
+import { csrf, isCsrfError, noStoreWhenSignedIn, rateLimiter, securityHeaders, sessions } from './platform/security.ts';
+import { setupViews } from './platform/views.ts';
+import { programmesRoutes, usersInProgrammesOf } from './programmes/index.ts';
+
+export interface AppDeps {
+  config: Config;
+  orm: MikroORM;
+  /** A small pool beside the ORM's, for the session store and rate limits. */
+  pool: pg.Pool;
+  logger: Logger;
+  i18n: i18n;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const { config, orm, pool, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.TRUST_PROXY);
+  app.set('etag', 'weak');
+
+  const assets = buildAssets();
+  setupViews(app, assets);
+
+  app.use(pinoHttp({ logger, autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/assets/') || req.url === '/healthz' } }));
+  app.use(compression({ threshold: 512 }));
+  app.use(securityHeaders({ secret: config.SESSION_SECRET, tls: config.TRUST_TLS }));
+  app.use(assets.router);
+
+  app.get('/healthz', async (_req, res) => {
+    const ok = await Promise.race([
+      orm.em.fork().getConnection().execute('SELECT 1').then(() => true, () => false),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 2000).unref()),
+    ]);
+    res.set('Cache-Control', 'no-store').status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'database unavailable' });
+  });
+
+  app.use((_req, _res, next) => RequestContext.create(orm.em, next));
+  app.use(sessions(pool, { secret: config.SESSION_SECRET, tls: config.TRUST_TLS }));
+  app.use(loadCurrentUser(orm));
+  app.use(i18nMiddleware(deps.i18n));
+  app.use(express.urlencoded({ extended: false, limit: `${config.BODY_LIMIT_KB}kb`, parameterLimit: 200 }));
+  app.use(viewLocals);
+  app.use(noStoreWhenSignedIn);
+  const { protect, expose } = csrf();
+  app.use(expose);
+  app.use(protect);
+  app.use(requireFreshPassword);
+
+  app.use(homeRoutes({ orm, sections: [learnerCohorts, teacherCohorts, coordinatorProgrammes] }));
+  app.use(
+    accountsRoutes({
+      orm,
+      sessionPool: pool,
+      tls: config.TRUST_TLS,
+      loginPolicy: { maxFailures: config.LOGIN_MAX_FAILURES, lockMinutes: config.LOGIN_LOCK_MINUTES },
+      loginLimiter: rateLimiter(pool, 'login-ip', config.LOGIN_RATE_PER_IP, 15 * 60),
+      directory: { inProgrammesOf: usersInProgrammesOf },
+    }),
+  );
+  app.use(programmesRoutes({ orm, csvLimitBytes: config.CSV_LIMIT_KB * 1024 }));
+
+  app.use((_req, res) => {
+    res.status(404).render('errors/error', { title: 'errors:status.404', messageText: (res.locals.t as (k: string) => string)('errors:notFound.body'), status: 404 });
+  });
+  app.use(errorHandler(logger));
+  return app;
+}
+
+const viewLocals: express.RequestHandler = (req, res, next) => {
+  const actor = res.locals.currentUser;
+  res.locals.languages = languageChoices();
+  res.locals.currentPath = req.originalUrl.length < 400 ? req.originalUrl : '/';
+  res.locals.timeZone = actor?.timeZone ?? 'UTC';
+  res.locals.dataSaver = actor?.dataSaver ?? false;
+  if (req.session?.notice) {
+    const { key, vars } = req.session.notice;
+    res.locals.notice = (res.locals.t as (k: string, v?: object) => string)(key, vars);
+    delete req.session.notice;
+  }
+  next();
+};
+
+/** The one place errors become responses. Users see a translated page; stacks stay in the log. */
+function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    if (res.headersSent) return req.socket.destroy();
+    if (err instanceof SignInRequired && req.method === 'GET') {
+      if (req.session) req.session.returnTo = req.originalUrl;
+      return res.redirect(303, '/login');
+    }
+    let status = 500;
+    let title = 'errors:server.title';
+    let message = 'errors:server.body';
+    let vars: Record<string, unknown> = {};
+    if (err instanceof AppError) {
+      status = err instanceof InvalidInput ? 400 : err.status;
+      title = `errors:status.${status}`;
+      message = err instanceof InvalidInput ? 'errors:badRequest.body' : err.messageKey;
+      vars = err.vars;
+    } else if (isCsrfError(err)) {
+      status = 403;
+      title = 'errors:status.403';
+      message = 'errors:csrf.body';
+    } else if (err?.type === 'entity.too.large') {
+      status = 413;
+      title = 'errors:status.413';
+      message = 'errors:tooLarge.body';
+    } else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) {
+      status = err.status;
+      title = `errors:status.${status}`;
+      message = 'errors:badRequest.body';
+    } else {
+      logger.error({ err, url: req.originalUrl }, 'unhandled error');
+    }
+    res.status(status);
+    if (!res.locals.t) return res.type('text/plain').send(String(status));
+    res.render('errors/error', { title, messageText: (res.locals.t as (k: string, v?: object) => string)(message, vars), status });
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * Every setting Dars reads from the environment, validated once at start.
+ * Each entry says its default and what it means; the README's table is built from the same words.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** Port the school listens on. 0 picks a free port (tests). */
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** Address to bind; 0.0.0.0 to reach it from other devices on the network. */
+  HOST: z.string().default('0.0.0.0'),
+  /** External PostgreSQL. When unset, Dars runs its own embedded PostgreSQL under DATA_DIR/pg. */
+  DATABASE_URL: z.url().optional(),
+  /** Where the embedded database, uploaded files and generated secrets live. */
+  DATA_DIR: z.string().default('data'),
+  /** Signs session cookies. Generated once and kept in DATA_DIR/session-secret when unset outside production. */
+  SESSION_SECRET: z.string().min(32).optional(),
+  /** Set when the school is served over HTTPS: secure cookies, HSTS, upgrade-insecure-requests. */
+  TRUST_TLS: bool.default(false),
+  /** Number of proxies in front of Dars whose X-Forwarded-* headers are trusted. */
+  TRUST_PROXY: z.coerce.number().int().min(0).default(0),
+  /** Seed the demo programme and accounts on first start against an empty database. */
+  DEMO: bool.default(true),
+  /** pino log level. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Language used when nothing else says which. */
+  DEFAULT_LANGUAGE: z.string().default('en'),
+  /** Largest accepted form body, in kilobytes (uploads have their own limits). */
+  BODY_LIMIT_KB: z.coerce.number().int().positive().default(256),
+  /** Failed logins allowed on one account before it is locked for LOGIN_LOCK_MINUTES. */
+  LOGIN_MAX_FAILURES: z.coerce.number().int().positive().default(5),
+  LOGIN_LOCK_MINUTES: z.coerce.number().int().positive().default(15),
+  /** Login attempts allowed from one address per 15 minutes. */
+  LOGIN_RATE_PER_IP: z.coerce.number().int().positive().default(30),
+  /** Largest CSV import of learners, in kilobytes. */
+  CSV_LIMIT_KB: z.coerce.number().int().positive().default(1024),
+});
+
+export type Config = z.infer<typeof schema> & { SESSION_SECRET: string; dataDir: string };
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const cfg = parsed.data;
+  const dataDir = path.resolve(cfg.DATA_DIR);
+  return { ...cfg, dataDir, SESSION_SECRET: cfg.SESSION_SECRET ?? persistedSecret(cfg.NODE_ENV, dataDir) };
+}
+
+/** Outside production a missing secret is generated once and kept, so restarts keep everyone signed in. */
+function persistedSecret(env: string, dataDir: string): string {
+  if (env === 'production') throw new Error('Invalid configuration:\n  SESSION_SECRET: required in production (32+ characters)');
+  const file = path.join(dataDir, 'session-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('hex');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}

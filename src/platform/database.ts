@@ -1,0 +1,70 @@
+/**
+ * The database: where it is (external or embedded), the ORM over it, and migrations.
+ * Slices hand their entities in through src/entities.ts; platform knows no slice.
+ */
+import { Migrator } from '@mikro-orm/migrations';
+import { MikroORM, defineConfig, type EntitySchema } from '@mikro-orm/postgresql';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { startEmbeddedPostgres } from './embedded-postgres.ts';
+
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const migrationsPath = path.join(projectRoot, 'migrations');
+
+export interface DatabaseLocation {
+  url: string;
+  /** Stops the embedded server; a no-op for an external database. */
+  stop: () => Promise<void>;
+}
+
+/** DATABASE_URL when given; otherwise a private PostgreSQL under DATA_DIR/pg with a `dars` database. */
+export async function locateDatabase(opts: { databaseUrl?: string; dataDir: string }): Promise<DatabaseLocation> {
+  if (opts.databaseUrl) return { url: opts.databaseUrl, stop: async () => {} };
+  const server = await startEmbeddedPostgres({ dir: path.join(opts.dataDir, 'pg') });
+  await ensureDatabase(server.url('postgres'), 'dars');
+  return { url: server.url('dars'), stop: server.stop };
+}
+
+export async function ensureDatabase(adminUrl: string, name: string, template?: string) {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) {
+      const from = template ? ` TEMPLATE ${pg.escapeIdentifier(template)} STRATEGY file_copy` : '';
+      await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}${from}`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+export function ormConfig(url: string, entities: EntitySchema<any, any>[], opts: { poolMax?: number } = {}) {
+  return defineConfig({
+    clientUrl: url,
+    entities,
+    extensions: [Migrator],
+    pool: { max: opts.poolMax ?? 10 },
+    migrations: {
+      path: migrationsPath,
+      emit: 'ts',
+      snapshotName: '.snapshot',
+      transactional: true,
+      allOrNothing: true,
+    },
+    // Entities are never fetched lazily behind the scenes: a slow phone pays for every query.
+    forceUndefined: false,
+    debug: false,
+  });
+}
+
+export async function openOrm(url: string, entities: EntitySchema<any, any>[], opts: { poolMax?: number } = {}) {
+  return MikroORM.init(ormConfig(url, entities, opts));
+}
+
+export async function migrate(orm: MikroORM) {
+  await orm.migrator.up();
+}
+
+export type { MikroORM };

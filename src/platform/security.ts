@@ -1,0 +1,139 @@
+/**
+ * The security baseline every request passes through: headers (helmet, strict CSP with no inline
+ * script), sessions kept in PostgreSQL, CSRF tokens on every state-changing request, no-store on
+ * signed-in pages.
+ */
+import connectPgSimple from 'connect-pg-simple';
+import { csrfSync } from 'csrf-sync';
+import type { Request, RequestHandler } from 'express';
+import session from 'express-session';
+import helmet from 'helmet';
+import type pg from 'pg';
+import { RateLimiterPostgres } from 'rate-limiter-flexible';
+
+declare module 'express-session' {
+  interface SessionData {
+    userId: number;
+    /** Where to go after signing in. */
+    returnTo: string;
+    /** Flash message key shown once on the next page. */
+    notice: { key: string; vars?: Record<string, unknown> };
+  }
+}
+
+export const SESSION_COOKIE = 'dars.sid';
+export const SESSION_TABLE = 'session';
+
+export interface SecurityOptions {
+  secret: string;
+  tls: boolean;
+  /** Origins allowed to frame-embed or be framed (the SCORM content origin). */
+  frameSources?: string[];
+}
+
+export function securityHeaders(opts: SecurityOptions): RequestHandler {
+  return helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        'default-src': ["'self'"],
+        'script-src': ["'self'"],
+        'style-src': ["'self'"],
+        'img-src': ["'self'", 'data:'],
+        'media-src': ["'self'"],
+        'font-src': ["'self'"],
+        'connect-src': ["'self'"],
+        'frame-src': ["'self'", ...(opts.frameSources ?? [])],
+        'worker-src': ["'self'"],
+        'manifest-src': ["'self'"],
+        'object-src': ["'none'"],
+        'base-uri': ["'none'"],
+        'form-action': ["'self'"],
+        'frame-ancestors': ["'self'"],
+        ...(opts.tls ? { 'upgrade-insecure-requests': [] } : {}),
+      },
+    },
+    // HSTS on plain HTTP would lock a LAN install out of itself.
+    strictTransportSecurity: opts.tls ? { maxAge: 31536000, includeSubDomains: true } : false,
+    referrerPolicy: { policy: 'same-origin' },
+    crossOriginEmbedderPolicy: false,
+  });
+}
+
+export function sessions(pool: pg.Pool, opts: SecurityOptions): RequestHandler {
+  const Store = connectPgSimple(session);
+  return session({
+    name: SESSION_COOKIE,
+    secret: opts.secret,
+    store: new Store({ pool, tableName: SESSION_TABLE, createTableIfMissing: false, pruneSessionInterval: 60 * 15 }),
+    resave: false,
+    saveUninitialized: false,
+    rolling: true,
+    proxy: undefined,
+    cookie: {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: opts.tls,
+      // Shared phones are common: two weeks unused and the learner signs in again.
+      maxAge: 14 * 24 * 60 * 60 * 1000,
+    },
+  });
+}
+
+/** Ends every session of one user: on logout-everywhere, password reset and deactivation. */
+export async function endSessionsOf(pool: pg.Pool, userId: number) {
+  await pool.query(`DELETE FROM ${SESSION_TABLE} WHERE (sess->>'userId') = $1`, [String(userId)]);
+}
+
+function isMultipart(req: Request) {
+  return (req.headers['content-type'] ?? '').startsWith('multipart/form-data');
+}
+
+/**
+ * Synchroniser-token CSRF: the token lives in the server-side session, so there is no second
+ * cookie to get wrong. Forms send it as `_csrf`; scripts as `x-csrf-token`. A multipart form
+ * carries it in its action URL, because the body is only read later by the upload handler.
+ */
+export function csrf(exempt: (req: Request) => boolean = () => false) {
+  const { csrfSynchronisedProtection, generateToken } = csrfSync({
+    size: 24, // 192 bits is plenty, and every byte of every page costs a learner's data
+    getTokenFromRequest: (req) => {
+      const fromBody = (req.body as Record<string, unknown> | undefined)?._csrf;
+      if (typeof fromBody === 'string') return fromBody;
+      const header = req.headers['x-csrf-token'];
+      if (typeof header === 'string') return header;
+      const q = req.query._csrf;
+      return isMultipart(req) && typeof q === 'string' ? q : undefined;
+    },
+  });
+  const protect: RequestHandler = (req, res, next) => (exempt(req) ? next() : csrfSynchronisedProtection(req, res, next));
+  /** Exposes `csrfToken` to views; the token is only made (and the session saved) when a page renders. */
+  const expose: RequestHandler = (req, res, next) => {
+    Object.defineProperty(res.locals, 'csrfToken', { enumerable: true, configurable: true, get: () => generateToken(req) });
+    next();
+  };
+  return { protect, expose };
+}
+
+export function isCsrfError(err: unknown) {
+  return typeof err === 'object' && err !== null && (err as { code?: string }).code === 'EBADCSRFTOKEN';
+}
+
+/** Every signed-in page is private: never kept by the browser or any proxy. */
+export const noStoreWhenSignedIn: RequestHandler = (req, res, next) => {
+  if (req.session?.userId) res.set('Cache-Control', 'no-store');
+  next();
+};
+
+export function rateLimiter(pool: pg.Pool, keyPrefix: string, points: number, durationSeconds: number) {
+  return new RateLimiterPostgres({
+    storeClient: pool,
+    storeType: 'pool',
+    tableName: 'rate_limits',
+    tableCreated: true,
+    keyPrefix,
+    points,
+    duration: durationSeconds,
+    clearExpiredByTimeout: false,
+  });
+}

@@ -1,0 +1,81 @@
+/**
+ * Handlebars views. Views get plain view-models; every string goes through the `t` helper.
+ * Handlebars escapes all output; `{{{ }}}` is kept for HTML the server made and sanitised itself.
+ */
+import { engine } from 'express-handlebars';
+import type { Express } from 'express';
+import type { HelperOptions } from 'handlebars';
+import path from 'node:path';
+import { projectRoot } from './database.ts';
+import type { AssetTable } from './assets.ts';
+
+export const viewsPath = path.join(projectRoot, 'views');
+
+type Root = { t?: (key: string, vars?: Record<string, unknown>) => string; timeZone?: string; language?: string };
+
+function root(options: HelperOptions): Root {
+  return (options.data?.root ?? {}) as Root;
+}
+
+export function setupViews(app: Express, assets: AssetTable) {
+  app.engine(
+    'hbs',
+    engine({
+      extname: '.hbs',
+      defaultLayout: 'main',
+      layoutsDir: path.join(viewsPath, 'layouts'),
+      partialsDir: path.join(viewsPath, 'partials'),
+      helpers: {
+        /** {{t "ns:key" name=value}} */
+        t(key: string, options: HelperOptions) {
+          const t = root(options).t;
+          return t ? t(key, options.hash) : key;
+        },
+        asset: (name: string) => assets.url(name),
+        eq: (a: unknown, b: unknown) => a === b,
+        /** Builds a translation key from parts: (concat "accounts:role." role) */
+        concat: (...args: unknown[]) => args.slice(0, -1).join(''),
+        not: (a: unknown) => !a,
+        or: (...args: unknown[]) => args.slice(0, -1).some(Boolean),
+        and: (...args: unknown[]) => args.slice(0, -1).every(Boolean),
+        /** A date and time in the viewer's time zone and language. */
+        dateTime(value: Date | string | null | undefined, options: HelperOptions) {
+          if (!value) return '';
+          const r = root(options);
+          return formatDateTime(new Date(value), r.language ?? 'en', r.timeZone ?? 'UTC');
+        },
+        date(value: Date | string | null | undefined, options: HelperOptions) {
+          if (!value) return '';
+          const r = root(options);
+          return new Intl.DateTimeFormat(r.language ?? 'en', { dateStyle: 'medium', timeZone: r.timeZone ?? 'UTC' }).format(new Date(value));
+        },
+        number(value: number, options: HelperOptions) {
+          return new Intl.NumberFormat(root(options).language ?? 'en').format(value);
+        },
+        /** Byte counts as a person reads them: "1.8 MB". */
+        bytes(value: number, options: HelperOptions) {
+          return formatBytes(value, root(options).language ?? 'en');
+        },
+        selected: (a: unknown, b: unknown) => (String(a) === String(b) ? 'selected' : ''),
+        checked: (a: unknown) => (a ? 'checked' : ''),
+      },
+    }),
+  );
+  app.set('view engine', 'hbs');
+  app.set('views', viewsPath);
+}
+
+export function formatDateTime(d: Date, language: string, timeZone: string) {
+  return new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(d);
+}
+
+export function formatBytes(n: number, language: string) {
+  const units = ['byte', 'kilobyte', 'megabyte', 'gigabyte'] as const;
+  let i = 0;
+  let v = n;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return new Intl.NumberFormat(language, { style: 'unit', unit: units[i], unitDisplay: 'short', maximumFractionDigits: v < 10 && i > 0 ? 1 : 0 }).format(v);
+}
