@@ -1,0 +1,60 @@
+/** Records for tests, made through the same entities the app uses. */
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { randomBytes } from 'node:crypto';
+import { User, hashPassword, type Role } from '../../src/accounts/index.ts';
+import { Cohort, Programme, enrol, newEnrolmentCode } from '../../src/programmes/index.ts';
+
+export const PASSWORD = 'correct-horse-1';
+let passwordHash: string | undefined;
+
+const unique = () => randomBytes(3).toString('hex');
+
+export async function makeUser(em: EntityManager, role: Role, over: Partial<Pick<User, 'username' | 'displayName' | 'phone' | 'language' | 'timeZone' | 'mustChangePassword' | 'active' | 'sex' | 'birthYear' | 'nationality' | 'legalStatus' | 'disability'>> = {}) {
+  passwordHash ??= await hashPassword(PASSWORD);
+  const user = em.create(User, {
+    username: over.username ?? `${role}-${unique()}`,
+    displayName: over.displayName ?? `${role} ${unique()}`,
+    role,
+    passwordHash,
+    mustChangePassword: false,
+    ...over,
+  });
+  await em.flush();
+  return user;
+}
+
+export async function makeProgramme(em: EntityManager, coordinators: User[] = [], name = `Programme ${unique()}`) {
+  const programme = em.create(Programme, { name });
+  for (const c of coordinators) programme.coordinators.add(c);
+  await em.flush();
+  return programme;
+}
+
+export async function makeCohort(em: EntityManager, programme: Programme, opts: { teachers?: User[]; learners?: User[]; name?: string } = {}) {
+  const cohort = em.create(Cohort, { programme, name: opts.name ?? `Cohort ${unique()}`, enrolmentCode: newEnrolmentCode() });
+  for (const t of opts.teachers ?? []) cohort.teachers.add(t);
+  await em.flush();
+  for (const l of opts.learners ?? []) await enrol(em, cohort, l);
+  return cohort;
+}
+
+/**
+ * A small school: programme A (coordinator A) with cohort A (teacher A, learners A1, A2), and
+ * programme B (coordinator B) with cohort B (teacher B, learner B1). Used to prove that nobody
+ * reaches across.
+ */
+export async function makeSchool(em: EntityManager) {
+  const coordinatorA = await makeUser(em, 'coordinator');
+  const coordinatorB = await makeUser(em, 'coordinator');
+  const teacherA = await makeUser(em, 'teacher');
+  const teacherB = await makeUser(em, 'teacher');
+  const learnerA1 = await makeUser(em, 'learner');
+  const learnerA2 = await makeUser(em, 'learner');
+  const learnerB1 = await makeUser(em, 'learner');
+  const admin = await makeUser(em, 'admin');
+  const programmeA = await makeProgramme(em, [coordinatorA]);
+  const programmeB = await makeProgramme(em, [coordinatorB]);
+  const cohortA = await makeCohort(em, programmeA, { teachers: [teacherA], learners: [learnerA1, learnerA2] });
+  const cohortB = await makeCohort(em, programmeB, { teachers: [teacherB], learners: [learnerB1] });
+  return { coordinatorA, coordinatorB, teacherA, teacherB, learnerA1, learnerA2, learnerB1, admin, programmeA, programmeB, cohortA, cohortB };
+}
