@@ -1,4 +1,7 @@
-/** `npm run migration:create`: writes a migration for the difference between entities and the last snapshot. */
+/**
+ * `npm run migration:create`: migrates the database (DATA_DIR's embedded one, or DATABASE_URL) to the
+ * latest state, then writes a migration for what the entities add to it. Review it before committing.
+ */
 import { loadConfig } from '../config.ts';
 import { entities } from '../entities.ts';
 import { locateDatabase, openOrm } from '../platform/database.ts';
