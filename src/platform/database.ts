@@ -55,6 +55,9 @@ export function ormConfig(url: string, entities: EntitySchema<any, any>[], opts:
       transactional: true,
       allOrNothing: true,
     },
+    // Library-owned tables (session store, rate limiter) are created by a migration and must never
+    // appear in a schema diff as something to drop.
+    schemaGenerator: { skipTables: ['session', 'rate_limits'] },
     // Entities are never fetched lazily behind the scenes: a slow phone pays for every query.
     forceUndefined: false,
     debug: false,
