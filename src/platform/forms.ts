@@ -8,7 +8,8 @@ import { InvalidInput, NotFound } from './errors.ts';
 
 type FieldProblems = InvalidInput['fields'];
 
-function keyFor(issue: z.core.$ZodIssue): { key: string; vars?: Record<string, unknown> } {
+/** The translation key (and variables) for one validation problem; shared by forms and file imports. */
+export function keyFor(issue: z.core.$ZodIssue): { key: string; vars?: Record<string, unknown> } {
   // Schemas may name their own key, e.g. z.string().regex(re, 'accounts:errors.username').
   if (/^[a-z]+:[\w.]+$/.test(issue.message)) return { key: issue.message };
   switch (issue.code) {

@@ -8,7 +8,7 @@ import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { LEGAL_STATUSES, SEXES, User, hashPassword, newPasswordField, oneTimePassword, phoneField, usernameField } from '../accounts/index.ts';
 import type { Actor } from '../platform/actor.ts';
-import { field } from '../platform/forms.ts';
+import { field, keyFor } from '../platform/forms.ts';
 import { LANGUAGES } from '../platform/i18n.ts';
 import { Cohort } from './programme.entity.ts';
 import { enrol } from './programmes.service.ts';
@@ -69,7 +69,7 @@ export async function importLearners(em: EntityManager, actor: Actor, cohort: Co
     const parsed = rowSchema.safeParse(record);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
-        problems.push({ row, field: String(issue.path[0]), key: /^[a-z]+:[\w.]+$/.test(issue.message) ? issue.message : 'validation:invalid' });
+        problems.push({ row, field: String(issue.path[0]), ...keyFor(issue) });
       }
       return;
     }
