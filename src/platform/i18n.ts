@@ -65,6 +65,8 @@ export async function createI18n(defaultLanguage: string): Promise<i18n> {
         order: ['userSetting', 'cookie', 'header'],
         lookupCookie: LANGUAGE_COOKIE,
         caches: false,
+        // Browsers send regional tags (el-GR, ar-SY); the school speaks the language, not the region.
+        convertDetectedLanguage: (lng: string) => lng.split('-')[0]!.toLowerCase(),
       },
     });
   return instance;
