@@ -9,5 +9,7 @@ export default defineConfig({
     pool: 'forks',
     // Each file gets its own database cloned from a migrated template, so files run side by side.
     fileParallelism: true,
+    // The JSON report gives .ci/run the counts for its closing "N passed, N failed" line.
+    reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
   },
 });
