@@ -1,5 +1,7 @@
 /** Every entity of every slice, handed to the ORM in one place. */
 import { UserSchema } from './accounts/index.ts';
 import { CohortSchema, EnrolmentSchema, ProgrammeSchema, SiteSchema } from './programmes/index.ts';
+import { CohortCourseSchema, CourseCompletionSchema, CourseSchema, LessonProgressSchema, LessonSchema, QuizAttemptSchema, StudyTimeSchema, UnitSchema } from './courses/index.ts';
 
-export const entities = [UserSchema, ProgrammeSchema, SiteSchema, CohortSchema, EnrolmentSchema];
+export const entities = [UserSchema, ProgrammeSchema, SiteSchema, CohortSchema, EnrolmentSchema,
+  CourseSchema, UnitSchema, LessonSchema, CohortCourseSchema, LessonProgressSchema, QuizAttemptSchema, CourseCompletionSchema, StudyTimeSchema];

@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomBytes } from 'node:crypto';
 import { User, hashPassword, type Role } from '../../src/accounts/index.ts';
 import { Cohort, Programme, enrol, newEnrolmentCode } from '../../src/programmes/index.ts';
+import { CohortCourse, Course, Lesson, Unit } from '../../src/courses/index.ts';
 
 export const PASSWORD = 'correct-horse-1';
 let passwordHash: string | undefined;
@@ -57,4 +58,57 @@ export async function makeSchool(em: EntityManager) {
   const cohortA = await makeCohort(em, programmeA, { teachers: [teacherA], learners: [learnerA1, learnerA2] });
   const cohortB = await makeCohort(em, programmeB, { teachers: [teacherB], learners: [learnerB1] });
   return { coordinatorA, coordinatorB, teacherA, teacherB, learnerA1, learnerA2, learnerB1, admin, programmeA, programmeB, cohortA, cohortB };
+}
+
+/**
+ * A course made directly in the database (the importer has its own tests): `lessons` per unit,
+ * each a text lesson unless a type is given; a quiz lesson gets one single-choice question whose
+ * right option is `a`.
+ */
+export async function makeCourse(em: EntityManager, opts: { title?: string; units?: { lessons: ('text' | 'audio' | 'video' | 'quiz')[] }[] } = {}) {
+  const slug = `course-${unique()}`;
+  const course = em.create(Course, {
+    slug,
+    title: opts.title ?? `Course ${slug}`,
+    language: 'en',
+    instructionLanguages: ['en'],
+    level: 'A1',
+    subject: 'language',
+    summary: 'A course for tests.',
+    studyHours: 2,
+    license: 'CC BY-SA 4.0',
+    image: null,
+    sourceHash: unique(),
+    importedAt: new Date(),
+  });
+  let position = 0;
+  for (const [u, unitSpec] of (opts.units ?? [{ lessons: ['text', 'text', 'quiz'] }]).entries()) {
+    const unit = em.create(Unit, { course, slug: `unit-${u + 1}`, title: `Unit ${u + 1}`, position: u });
+    for (const type of unitSpec.lessons) {
+      position++;
+      em.create(Lesson, {
+        course,
+        unit,
+        slug: `lesson-${position}`,
+        title: `Lesson ${position}`,
+        type,
+        minutes: 10,
+        position,
+        bodyHtml: `<p>Body of lesson ${position}.</p>`,
+        bodyHtmlDataSaver: `<p>Body of lesson ${position}.</p>`,
+        media: [],
+        quiz:
+          type === 'quiz'
+            ? { passScore: 60, questions: [{ id: 'q1', type: 'single', prompt: 'Pick a.', options: [{ id: 'a', text: 'A', correct: true }, { id: 'b', text: 'B', correct: false }], answers: [], explanation: 'A is right.' }] }
+            : null,
+      });
+    }
+  }
+  await em.flush();
+  return course;
+}
+
+export async function offerCourse(em: EntityManager, cohort: Cohort, course: { id: number }) {
+  em.create(CohortCourse, { cohort, course: course.id, offeredBy: null });
+  await em.flush();
 }
