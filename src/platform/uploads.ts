@@ -2,9 +2,9 @@
  * Receiving files. Limits are enforced while the bytes arrive (multer), and multer's limit errors,
  * which carry no HTTP status, become translated 413/400 pages.
  */
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import multer from 'multer';
-import { AppError } from './errors.ts';
+import { AppError, InvalidInput } from './errors.ts';
 
 export interface UploadLimits {
   maxBytes: number;
@@ -32,4 +32,38 @@ export function memoryUpload(fieldName: string, limits: UploadLimits): RequestHa
   });
   const handler = (limits.maxFiles ?? 1) > 1 ? m.array(fieldName, limits.maxFiles) : m.single(fieldName);
   return (req, res, next) => handler(req, res, (err?: unknown) => next(uploadErrorFrom(err) ?? err));
+}
+
+export interface ReceivedUpload {
+  files: Express.Multer.File[];
+  /** A limit the sender went past, as a message for the form's file field; files is then empty. */
+  problem?: InvalidInput;
+}
+
+/**
+ * Reads a multipart form inside a handler, with limits known only then (e.g. an assignment's own
+ * file count and size). Going past a limit is not a failed request but a form problem: it is
+ * returned, so the form can be shown again with the sender's text kept (multer keeps the fields
+ * that arrived before the file). Anything else (a broken connection) rejects as usual.
+ */
+export function receiveFiles(req: Request, res: Response, fieldName: string, limits: UploadLimits): Promise<ReceivedUpload> {
+  const maxFiles = limits.maxFiles ?? 1;
+  const m = multer({
+    storage: multer.memoryStorage(),
+    limits: { fileSize: limits.maxBytes, files: maxFiles, fields: 50, fieldSize: 64 * 1024, parts: 60 + maxFiles },
+  });
+  return new Promise((resolve, reject) => {
+    m.array(fieldName, maxFiles)(req, res, (err?: unknown) => {
+      if (!err) return resolve({ files: (req.files as Express.Multer.File[] | undefined) ?? [] });
+      if (!(err instanceof multer.MulterError)) return reject(err);
+      req.files = [];
+      const key =
+        err.code === 'LIMIT_FILE_SIZE'
+          ? { key: 'uploads:fileTooLarge', vars: { max: Math.round((limits.maxBytes / 1_000_000) * 10) / 10 } }
+          : err.code === 'LIMIT_FILE_COUNT' || err.code === 'LIMIT_UNEXPECTED_FILE'
+            ? { key: 'uploads:tooMany', vars: { count: maxFiles } }
+            : { key: 'uploads:invalid' };
+      resolve({ files: [], problem: new InvalidInput({ [fieldName]: key }) });
+    });
+  });
 }
