@@ -5,6 +5,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { RequestContext } from '@mikro-orm/postgresql';
 import compression from 'compression';
+import cluster from 'node:cluster';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { i18n } from 'i18next';
 import type pg from 'pg';
@@ -39,6 +40,14 @@ export function createApp(deps: AppDeps): Express {
   const assets = buildAssets();
   setupViews(app, assets);
 
+  if (config.WEB_CONCURRENCY > 1 && cluster.worker) {
+    // Which worker answered: lets an operator (and the multi-process test) see the balancing.
+    const id = String(cluster.worker.id);
+    app.use((_req, res, next) => {
+      res.set('X-Dars-Worker', id);
+      next();
+    });
+  }
   app.use(pinoHttp({ logger, autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/assets/') || req.url === '/healthz' } }));
   app.use(compression({ threshold: 512 }));
   app.use(securityHeaders({ secret: config.SESSION_SECRET, tls: config.TRUST_TLS }));

@@ -15,6 +15,8 @@ const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   /** Port the school listens on. 0 picks a free port (tests). */
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** Worker processes sharing the port (node:cluster). 1 = a single process. */
+  WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   /** Address to bind; 0.0.0.0 to reach it from other devices on the network. */
   HOST: z.string().default('0.0.0.0'),
   /** External PostgreSQL. When unset, Dars runs its own embedded PostgreSQL under DATA_DIR/pg. */
