@@ -44,6 +44,18 @@ const schema = z.object({
   LOGIN_RATE_PER_IP: z.coerce.number().int().positive().default(30),
   /** Largest CSV import of learners, in kilobytes. */
   CSV_LIMIT_KB: z.coerce.number().int().positive().default(1024),
+  /** The address people type to reach the school (scheme, host, port). SCORM content may only be framed by, and report to, this origin. */
+  APP_ORIGIN: z.url().transform((u) => new URL(u).origin).default('http://localhost:3000'),
+  /**
+   * Where SCORM packages are served from: a different host name than APP_ORIGIN, so package
+   * scripts never see the school's cookies or pages (cookies follow the host, not the port).
+   * In production point a separate host name (content.school.example) at CONTENT_PORT.
+   */
+  CONTENT_ORIGIN: z.url().transform((u) => new URL(u).origin).default('http://127.0.0.1:3001'),
+  /** Port this process also listens on to serve CONTENT_ORIGIN. */
+  CONTENT_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
+  /** Largest SCORM package upload (the .zip), in megabytes. Unpacked it may take five times that. */
+  SCORM_MAX_MB: z.coerce.number().int().positive().max(2000).default(200),
 });
 
 export type Config = z.infer<typeof schema> & { SESSION_SECRET: string; dataDir: string };
