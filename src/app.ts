@@ -13,11 +13,13 @@ import { pinoHttp } from 'pino-http';
 import { accountsRoutes, languageChoices, loadCurrentUser, requireFreshPassword } from './accounts/index.ts';
 import type { Config } from './config.ts';
 import { coordinatorProgrammes, homeRoutes, learnerCohorts, teacherCohorts } from './home/index.ts';
+import { contextLookups, oncallHomeSection, oncallRoutes, unreadNoticeCount } from './oncall/index.ts';
 import { buildAssets } from './platform/assets.ts';
 import { AppError, InvalidInput, SignInRequired } from './platform/errors.ts';
 import { i18nMiddleware } from './platform/i18n.ts';
 import type { Logger } from './platform/logger.ts';
-import { csrf, isCsrfError, noStoreWhenSignedIn, rateLimiter, securityHeaders, sessions } from './platform/security.ts';
+import { csrf, isCsrfError, markInvalidUtf8, noStoreWhenSignedIn, rateLimiter, rejectUnstorableText, securityHeaders, sessions } from './platform/security.ts';
+import { fileStorage } from './platform/storage.ts';
 import { setupViews } from './platform/views.ts';
 import { programmesRoutes, usersInProgrammesOf } from './programmes/index.ts';
 
@@ -65,15 +67,17 @@ export function createApp(deps: AppDeps): Express {
   app.use(sessions(pool, { secret: config.SESSION_SECRET, tls: config.TRUST_TLS }));
   app.use(loadCurrentUser(orm));
   app.use(i18nMiddleware(deps.i18n));
-  app.use(express.urlencoded({ extended: false, limit: `${config.BODY_LIMIT_KB}kb`, parameterLimit: 200 }));
+  app.use(express.urlencoded({ extended: false, limit: `${config.BODY_LIMIT_KB}kb`, parameterLimit: 200, verify: markInvalidUtf8 }));
+  app.use(rejectUnstorableText);
   app.use(viewLocals);
   app.use(noStoreWhenSignedIn);
   const { protect, expose } = csrf(isCsrfExempt);
   app.use(expose);
   app.use(protect);
   app.use(requireFreshPassword);
+  app.use(unreadNoticeCount(orm));
 
-  app.use(homeRoutes({ orm, sections: [learnerCohorts, teacherCohorts, coordinatorProgrammes] }));
+  app.use(homeRoutes({ orm, sections: [learnerCohorts, teacherCohorts, coordinatorProgrammes, oncallHomeSection] }));
   app.use(
     accountsRoutes({
       orm,
@@ -85,6 +89,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(programmesRoutes({ orm, csvLimitBytes: config.CSV_LIMIT_KB * 1024 }));
+  app.use(oncallRoutes({ orm, storage: fileStorage(config.dataDir), contexts: contextLookups }));
 
   app.use((_req, res) => {
     res.status(404).render('errors/error', { title: 'errors:status.404', messageText: (res.locals.t as (k: string) => string)('errors:notFound.body'), status: 404 });
@@ -137,6 +142,11 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
       status = 403;
       title = 'errors:status.403';
       message = 'errors:csrf.body';
+    } else if (err?.code === '22P05' || err?.code === '22021') {
+      // Text PostgreSQL cannot store that slipped past the forms (e.g. inside a multipart body).
+      status = 400;
+      title = 'errors:status.400';
+      message = 'errors:badText.body';
     } else if (err?.type === 'entity.too.large') {
       status = 413;
       title = 'errors:status.413';

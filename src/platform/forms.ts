@@ -43,9 +43,16 @@ export function parseForm<S extends z.ZodType>(schema: S, body: unknown): z.outp
 /** Empty form fields arrive as ''; treat them as absent. */
 const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v);
 
+/**
+ * NUL cannot be stored by PostgreSQL; U+FFFD is what undecodable (invalid UTF-8) bytes become;
+ * other C0 controls have no place in text people type.
+ */
+export const UNSTORABLE_TEXT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFD]/;
+const storable = (s: z.ZodString) => s.refine((v) => !UNSTORABLE_TEXT.test(v), 'validation:badCharacters');
+
 export const field = {
-  text: (max: number) => z.preprocess(blankToUndefined, z.string().min(1).max(max)),
-  optionalText: (max: number) => z.preprocess(blankToUndefined, z.string().max(max).optional()),
+  text: (max: number) => z.preprocess(blankToUndefined, storable(z.string().min(1).max(max))),
+  optionalText: (max: number) => z.preprocess(blankToUndefined, storable(z.string().max(max)).optional()),
   int: (min: number, max: number) => z.preprocess(blankToUndefined, z.coerce.number().int().min(min).max(max)),
   optionalInt: (min: number, max: number) => z.preprocess(blankToUndefined, z.coerce.number().int().min(min).max(max).optional()),
   /** A checkbox: present means yes. */

@@ -10,6 +10,7 @@ import session from 'express-session';
 import helmet from 'helmet';
 import type pg from 'pg';
 import { RateLimiterPostgres } from 'rate-limiter-flexible';
+import { AppError } from './errors.ts';
 
 declare module 'express-session' {
   interface SessionData {
@@ -124,6 +125,37 @@ export const noStoreWhenSignedIn: RequestHandler = (req, res, next) => {
   if (req.session?.userId) res.set('Cache-Control', 'no-store');
   next();
 };
+
+/**
+ * A last net under every form: text with a NUL byte (which PostgreSQL refuses) or bytes that were
+ * not UTF-8 is answered with a clear 400 page instead of reaching the database. Forms built with
+ * the `field` helpers say the same beside the field first.
+ */
+export const rejectUnstorableText: RequestHandler = (req, _res, next) => {
+  const bad = (value: unknown): boolean =>
+    typeof value === 'string' ? /[\u0000\uFFFD]/.test(value) : Array.isArray(value) ? value.some(bad) : !!value && typeof value === 'object' && Object.values(value).some(bad);
+  if (invalidUtf8Bodies.has(req) || bad(req.body) || bad(req.query)) throw new AppError('bad_text', 400, 'errors:badText.body');
+  next();
+};
+
+const invalidUtf8Bodies = new WeakSet<object>();
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The form parser's `verify` hook: percent-decodes every value of a urlencoded body and marks the
+ * request when the bytes are not UTF-8 (the parser itself would keep such values as raw "%E9").
+ */
+export function markInvalidUtf8(req: object, _res: unknown, raw: Buffer) {
+  for (const pair of raw.toString('latin1').split('&')) {
+    const bytes = Buffer.from(pair.replace(/\+/g, ' ').replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+    try {
+      strictUtf8.decode(bytes);
+    } catch {
+      invalidUtf8Bodies.add(req);
+      return;
+    }
+  }
+}
 
 export function rateLimiter(pool: pg.Pool, keyPrefix: string, points: number, durationSeconds: number) {
   return new RateLimiterPostgres({

@@ -29,7 +29,7 @@ export function setupViews(app: Express, assets: AssetTable) {
         /** {{t "ns:key" name=value}} */
         t(key: string, options: HelperOptions) {
           const t = root(options).t;
-          return t ? t(key, options.hash) : key;
+          return t ? t(key, isolateVariables(options.hash)) : key;
         },
         asset: (name: string) => assets.url(name),
         eq: (a: unknown, b: unknown) => a === b,
@@ -63,6 +63,16 @@ export function setupViews(app: Express, assets: AssetTable) {
   );
   app.set('view engine', 'hbs');
   app.set('views', viewsPath);
+}
+
+/**
+ * Names and titles put into a sentence keep their own direction: an Arabic name inside an English
+ * sentence (or the reverse) is wrapped in Unicode isolates (FSI … PDI), as <bdi> does for markup.
+ */
+function isolateVariables(hash: Record<string, unknown>) {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(hash)) out[k] = typeof v === 'string' ? `\u2068${v}\u2069` : v;
+  return out;
 }
 
 export function formatDateTime(d: Date, language: string, timeZone: string) {

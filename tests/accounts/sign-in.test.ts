@@ -3,6 +3,7 @@ import request from 'supertest';
 import { anonymous, csrfFrom, post, signIn } from '../support/agent.ts';
 import { bootApp, type TestApp } from '../support/app.ts';
 import { PASSWORD, makeUser } from '../support/factories.ts';
+import { User } from '../../src/accounts/index.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -136,7 +137,7 @@ describe('profile', () => {
     const agent = await signIn(t.app, learner.username);
     const res = await post(agent, '/profile', { displayName: 'Reza', language: 'fa', timeZone: 'Asia/Jakarta', phone: '+62 812 3456 7890', role: 'admin', username: 'root', dataSaver: 'on', sex: 'male', nationality: 'AF', legalStatus: 'refugee', disability: 'no' });
     expect(res.status).toBe(303);
-    const saved = await t.em().findOneOrFail('User', learner.id) as { role: string; username: string; phone: string; dataSaver: boolean; language: string; nationality: string };
+    const saved = await t.em().findOneOrFail(User, learner.id) as { role: string; username: string; phone: string; dataSaver: boolean; language: string; nationality: string };
     expect(saved.role).toBe('learner');
     expect(saved.username).toBe(learner.username);
     expect(saved.phone).toBe('+6281234567890');

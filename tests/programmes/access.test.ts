@@ -3,6 +3,8 @@ import request from 'supertest';
 import { post, signIn } from '../support/agent.ts';
 import { bootApp, type TestApp } from '../support/app.ts';
 import { makeSchool } from '../support/factories.ts';
+import { User } from '../../src/accounts/index.ts';
+import { Enrolment } from '../../src/programmes/index.ts';
 
 let t: TestApp;
 let s: Awaited<ReturnType<typeof makeSchool>>;
@@ -26,7 +28,7 @@ describe('who may see and change programmes, classes and people', () => {
     const learner = await signIn(t.app, s.learnerA1.username);
     expect((await post(learner, `/cohorts/${s.cohortA.id}/enrolments`, { username: s.learnerB1.username })).status).toBe(403);
     expect((await post(learner, `/users/${s.learnerA2.id}/reset-password`)).status).toBe(403);
-    expect(await t.em().count('Enrolment', { cohort: s.cohortA.id, learner: s.learnerB1.id })).toBe(0);
+    expect(await t.em().count(Enrolment, { cohort: s.cohortA.id, learner: s.learnerB1.id })).toBe(0);
   });
 
   it('when a teacher opens their own class, then they see its learners; another class is 404', async () => {
@@ -59,7 +61,7 @@ describe('who may see and change programmes, classes and people', () => {
     const coordinator = await signIn(t.app, s.coordinatorA.username);
     const res = await post(coordinator, '/users', { username: 'would.be.admin', displayName: 'X', role: 'admin' });
     expect(res.status).toBe(403);
-    expect(await t.em().count('User', { username: 'would.be.admin' })).toBe(0);
+    expect(await t.em().count(User, { username: 'would.be.admin' })).toBe(0);
   });
 
   it('when a coordinator adds a class and enrols a learner, then the learner sees the class at home', async () => {

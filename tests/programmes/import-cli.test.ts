@@ -6,6 +6,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootApp, type TestApp } from '../support/app.ts';
 import { makeSchool } from '../support/factories.ts';
+import { User } from '../../src/accounts/index.ts';
+import { Enrolment } from '../../src/programmes/index.ts';
 
 const run = promisify(execFile);
 let t: TestApp;
@@ -32,13 +34,13 @@ describe('npm run import:learners', () => {
     const r = await cli('username,display_name\nok.name,OK\nbad name,Bad\n');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('Row 3 (username)');
-    expect(await t.em().count('User', { username: 'ok.name' })).toBe(0);
+    expect(await t.em().count(User, { username: 'ok.name' })).toBe(0);
   });
 
   it('when the file is right, then it prints each new learner with a one-time password', async () => {
     const r = await cli('username,display_name\ncli.learner,CLI Learner\n');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/cli\.learner\t[a-z0-9]{10}\tCLI Learner/);
-    expect(await t.em().count('Enrolment', { cohort: s.cohortA.id, learner: { username: 'cli.learner' } })).toBe(1);
+    expect(await t.em().count(Enrolment, { cohort: s.cohortA.id, learner: { username: 'cli.learner' } })).toBe(1);
   });
 });

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signIn, type Agent } from '../support/agent.ts';
 import { bootApp, type TestApp } from '../support/app.ts';
 import { makeSchool, makeUser } from '../support/factories.ts';
+import { User } from '../../src/accounts/index.ts';
+import { Enrolment } from '../../src/programmes/index.ts';
 
 let t: TestApp;
 let s: Awaited<ReturnType<typeof makeSchool>>;
@@ -28,7 +30,7 @@ describe('importing learners from a CSV file', () => {
       `${staff.username},Staff,,,,,,`,
       'mariam.k,,,,,,alien,',
     ].join('\n');
-    const before = await t.em().count('User', {});
+    const before = await t.em().count(User, {});
     const res = await upload(csv);
     expect(res.status).toBe(422);
     expect(res.text).toContain('Nothing was imported');
@@ -43,7 +45,7 @@ describe('importing learners from a CSV file', () => {
       '7 display_name: Please fill this in.',
       '7 legal_status: Please choose one of the options.',
     ]);
-    expect(await t.em().count('User', {})).toBe(before);
+    expect(await t.em().count(User, {})).toBe(before);
   });
 
   it('when every row is right, then learners are created with one-time passwords and enrolled, existing learners enrolled as they are', async () => {
@@ -51,11 +53,11 @@ describe('importing learners from a CSV file', () => {
     const res = await upload(csv);
     expect(res.status).toBe(200);
     expect(res.text).toContain('Done: 1 new learners and 1 existing learners');
-    const omid = await t.em().findOneOrFail('User', { username: 'omid.r' }) as { id: number; phone: string; nationality: string; mustChangePassword: boolean; language: string };
+    const omid = await t.em().findOneOrFail(User, { username: 'omid.r' }) as { id: number; phone: string; nationality: string; mustChangePassword: boolean; language: string };
     expect(omid.phone).toBe('+93701234567');
     expect(omid.nationality).toBe('AF');
     expect(omid.mustChangePassword).toBe(true);
-    expect(await t.em().count('Enrolment', { cohort: s.cohortA.id, learner: { $in: [omid.id, s.learnerB1.id] } })).toBe(2);
+    expect(await t.em().count(Enrolment, { cohort: s.cohortA.id, learner: { $in: [omid.id, s.learnerB1.id] } })).toBe(2);
   });
 
   it('when the file is not CSV or has unknown columns, then it says so and imports nothing', async () => {
@@ -79,6 +81,6 @@ describe('importing learners from a CSV file', () => {
   it("when a coordinator imports into another programme's class, then it is 404", async () => {
     const res = await upload('username,display_name\nsneaky.one,Sneaky\n', s.cohortB.id);
     expect(res.status).toBe(404);
-    expect(await t.em().count('User', { username: 'sneaky.one' })).toBe(0);
+    expect(await t.em().count(User, { username: 'sneaky.one' })).toBe(0);
   });
 });

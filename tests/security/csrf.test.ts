@@ -4,6 +4,7 @@ import { bootApp, type TestApp } from '../support/app.ts';
 import { makeSchool } from '../support/factories.ts';
 import { fill, listRoutes } from '../support/routes.ts';
 import { isCsrfExempt } from '../../src/app.ts';
+import { User } from '../../src/accounts/index.ts';
 
 let t: TestApp;
 let school: Awaited<ReturnType<typeof makeSchool>>;
@@ -21,7 +22,7 @@ describe('CSRF protection on every state-changing route', () => {
 
   it('when any state-changing route is called by a signed-in admin without a token, then it answers 403 and nothing changes', async () => {
     const agent = await signIn(t.app, school.admin.username);
-    const before = await t.em().count('User', {});
+    const before = await t.em().count(User, {});
     const failures: string[] = [];
     for (const route of listRoutes(t.app).filter((r) => r.method !== 'GET')) {
       if (isCsrfExempt({ method: route.method, path: fill(route.path, school.cohortA.id) })) continue;
@@ -31,7 +32,7 @@ describe('CSRF protection on every state-changing route', () => {
       if (res.status !== 403) failures.push(`${route.method} ${route.path} → ${res.status}`);
     }
     expect(failures).toEqual([]);
-    expect(await t.em().count('User', {})).toBe(before);
+    expect(await t.em().count(User, {})).toBe(before);
     // The admin is still signed in and active: no request went through.
     expect((await agent.get('/')).status).toBe(200);
   });

@@ -12,6 +12,7 @@
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { makeSchool } from '../support/factories.ts';
+import { Enrolment } from '../../src/programmes/index.ts';
 
 export type World = Awaited<ReturnType<typeof makeSchool>>;
 export type Attacker = 'learnerA1' | 'teacherA' | 'coordinatorA';
@@ -43,7 +44,7 @@ export const idorFixtures: IdorFixture[] = [
   { route: 'POST /cohorts/:id/enrolments', params: (w) => ({ id: w.cohortB.id }) },
   {
     route: 'POST /cohorts/:id/enrolments/:enrolmentId/withdraw',
-    params: async (w, em) => ({ id: w.cohortB.id, enrolmentId: ((await em.findOneOrFail('Enrolment', { cohort: w.cohortB.id })) as { id: number }).id }),
+    params: async (w, em) => ({ id: w.cohortB.id, enrolmentId: ((await em.findOneOrFail(Enrolment, { cohort: w.cohortB.id })) as { id: number }).id }),
   },
   { route: 'GET /cohorts/:id/import', params: (w) => ({ id: w.cohortB.id }) },
   { route: 'POST /cohorts/:id/import', params: (w) => ({ id: w.cohortB.id }) },
