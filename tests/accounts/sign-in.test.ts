@@ -26,7 +26,7 @@ describe('signing in', () => {
     if (before) expect(after.split(';')[0]).not.toBe(String(before).split(';')[0]);
     const home = await agent.get('/');
     expect(home.status).toBe(200);
-    expect(home.text).toContain('Hello, Amina Yusuf');
+    expect(home.text).toContain('Hello, \u2068Amina Yusuf\u2069');
     expect(home.headers['cache-control']).toBe('no-store');
   });
 
