@@ -19,6 +19,8 @@ declare module 'express-session' {
     returnTo: string;
     /** Flash message key shown once on the next page. */
     notice: { key: string; vars?: Record<string, unknown> };
+    /** The UTC day the session was last extended. */
+    seenOn: string;
   }
 }
 
@@ -61,16 +63,17 @@ export function securityHeaders(opts: SecurityOptions): RequestHandler {
   });
 }
 
-export function sessions(pool: pg.Pool, opts: SecurityOptions): RequestHandler {
+export function sessions(pool: pg.Pool, opts: SecurityOptions): RequestHandler[] {
   const Store = connectPgSimple(session);
-  return session({
+  const middleware = session({
     name: SESSION_COOKIE,
     secret: opts.secret,
-    store: new Store({ pool, tableName: SESSION_TABLE, createTableIfMissing: false, pruneSessionInterval: 60 * 15 }),
+    // No touch on every request: a page view must not cost a database write. The session is
+    // extended once a day instead (below), which re-sends the cookie with a new expiry.
+    store: new Store({ pool, tableName: SESSION_TABLE, createTableIfMissing: false, pruneSessionInterval: 60 * 15, disableTouch: true }),
     resave: false,
     saveUninitialized: false,
-    rolling: true,
-    proxy: undefined,
+    rolling: false,
     cookie: {
       httpOnly: true,
       sameSite: 'lax',
@@ -79,6 +82,15 @@ export function sessions(pool: pg.Pool, opts: SecurityOptions): RequestHandler {
       maxAge: 14 * 24 * 60 * 60 * 1000,
     },
   });
+  const extendDaily: RequestHandler = (req, _res, next) => {
+    const today = new Date().toISOString().slice(0, 10);
+    if (req.session?.userId && req.session.seenOn !== today) {
+      req.session.seenOn = today;
+      req.session.touch();
+    }
+    next();
+  };
+  return [middleware, extendDaily] as RequestHandler[];
 }
 
 /** Ends every session of one user: on logout-everywhere, password reset and deactivation. */
