@@ -62,6 +62,9 @@ export function setupViews(app: Express, assets: AssetTable) {
     }),
   );
   app.set('view engine', 'hbs');
+  // Compiled templates are kept in every environment: a school run with a plain `npm start`
+  // must not recompile every page for every learner. Restart to see template edits.
+  app.enable('view cache');
   app.set('views', viewsPath);
 }
 
