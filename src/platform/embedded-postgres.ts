@@ -17,16 +17,18 @@ export interface EmbeddedOptions {
   dir: string;
   /** Only for throw-away test servers: trades crash safety for speed. */
   fast?: boolean;
+  /** Listen on this port instead of a free one (a restart that clients must find again). */
+  port?: number;
 }
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const USER = 'dars';
 const PASSWORD = 'dars';
 
-export async function startEmbeddedPostgres({ dir, fast = false }: EmbeddedOptions): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres({ dir, fast = false, port: fixedPort }: EmbeddedOptions): Promise<EmbeddedDatabase> {
   assertReachableByPostgresUser(dir);
   await stopOrphan(dir);
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const log: string[] = [];
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
@@ -49,6 +51,25 @@ export async function startEmbeddedPostgres({ dir, fast = false }: EmbeddedOptio
   return {
     url: (database) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
     stop: () => pg.stop(),
+  };
+}
+
+/**
+ * The embedded server already running on `dir` (a started school, or one left behind by a
+ * kill -9), if any: tools such as `npm run backup` use it rather than start their own, which
+ * would first stop it (see stopOrphan). `stop` leaves it running: it is not the tool's to stop.
+ */
+export function runningEmbeddedPostgres(dir: string): EmbeddedDatabase | undefined {
+  const pidFile = path.join(dir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return undefined;
+  // postmaster.pid: line 1 the PID, line 4 the port.
+  const lines = readFileSync(pidFile, 'utf8').split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid) || !Number.isInteger(port) || port <= 0) return undefined;
+  return {
+    url: (database) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
+    stop: async () => {},
   };
 }
 
