@@ -11,6 +11,7 @@ import type { i18n } from 'i18next';
 import type pg from 'pg';
 import { pinoHttp } from 'pino-http';
 import { accountsRoutes, languageChoices, loadCurrentUser, requireFreshPassword } from './accounts/index.ts';
+import { assignmentsHomeSection, assignmentsRoutes } from './assignments/index.ts';
 import type { Config } from './config.ts';
 import { coordinatorProgrammes, homeRoutes, learnerCohorts, teacherCohorts } from './home/index.ts';
 import { contextLookups, oncallHomeSection, oncallRoutes, unreadNoticeCount } from './oncall/index.ts';
@@ -77,7 +78,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(requireFreshPassword);
   app.use(unreadNoticeCount(orm));
 
-  app.use(homeRoutes({ orm, sections: [learnerCohorts, teacherCohorts, coordinatorProgrammes, oncallHomeSection] }));
+  app.use(homeRoutes({ orm, sections: [learnerCohorts, teacherCohorts, coordinatorProgrammes, oncallHomeSection, assignmentsHomeSection] }));
   app.use(
     accountsRoutes({
       orm,
@@ -90,6 +91,7 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(programmesRoutes({ orm, csvLimitBytes: config.CSV_LIMIT_KB * 1024 }));
   app.use(oncallRoutes({ orm, storage: fileStorage(config.dataDir), contexts: contextLookups }));
+  app.use(assignmentsRoutes({ orm, storage: fileStorage(config.dataDir) }));
 
   app.use((_req, res) => {
     res.status(404).render('errors/error', { title: 'errors:status.404', messageText: (res.locals.t as (k: string) => string)('errors:notFound.body'), status: 404 });

@@ -1,7 +1,9 @@
 /** Every entity of every slice, handed to the ORM in one place. */
 import { UserSchema } from './accounts/index.ts';
+import { AssignmentSchema, DueExtensionSchema, FeedbackCommentSchema, FeedbackNoticeSchema, GradeChangeSchema, GradeSchema, SubmissionFileSchema, SubmissionSchema, SubmissionVersionSchema } from './assignments/index.ts';
 import { CohortSchema, EnrolmentSchema, ProgrammeSchema, SiteSchema } from './programmes/index.ts';
 import { CohortCourseSchema, CourseCompletionSchema, CourseSchema, LessonProgressSchema, LessonSchema, QuizAttemptSchema, StudyTimeSchema, UnitSchema } from './courses/index.ts';
 
 export const entities = [UserSchema, ProgrammeSchema, SiteSchema, CohortSchema, EnrolmentSchema,
-  CourseSchema, UnitSchema, LessonSchema, CohortCourseSchema, LessonProgressSchema, QuizAttemptSchema, CourseCompletionSchema, StudyTimeSchema];
+  CourseSchema, UnitSchema, LessonSchema, CohortCourseSchema, LessonProgressSchema, QuizAttemptSchema, CourseCompletionSchema, StudyTimeSchema,
+  AssignmentSchema, DueExtensionSchema, SubmissionSchema, SubmissionVersionSchema, SubmissionFileSchema, GradeSchema, GradeChangeSchema, FeedbackCommentSchema, FeedbackNoticeSchema];
