@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { User, hashPassword, type Role } from '../../src/accounts/index.ts';
 import { Cohort, Programme, enrol, newEnrolmentCode } from '../../src/programmes/index.ts';
 import { CohortCourse, Course, Lesson, Unit } from '../../src/courses/index.ts';
+import { Message, Thread } from '../../src/oncall/index.ts';
 
 export const PASSWORD = 'correct-horse-1';
 let passwordHash: string | undefined;
@@ -111,4 +112,38 @@ export async function makeCourse(em: EntityManager, opts: { title?: string; unit
 export async function offerCourse(em: EntityManager, cohort: Cohort, course: { id: number }) {
   em.create(CohortCourse, { cohort, course: course.id, offeredBy: null });
   await em.flush();
+}
+
+/**
+ * A question thread with fixed times, as if asked at `openedAt` about a lesson (default: one that
+ * need not exist) and, when `answeredAt` is given, first answered then by `answeredBy`.
+ */
+export async function makeThread(
+  em: EntityManager,
+  opts: { cohort: Cohort; learner: User; openedAt?: Date; body?: string; answeredAt?: Date; answeredBy?: User; resolved?: boolean; context?: { kind: 'lesson' | 'assignment'; id: number; title: string; url: string } },
+) {
+  const openedAt = opts.openedAt ?? new Date();
+  const context = opts.context ?? { kind: 'lesson' as const, id: 1, title: `Lesson ${unique()}`, url: '/lessons/1' };
+  const body = opts.body ?? `A question ${unique()}`;
+  const thread = em.create(Thread, {
+    cohort: opts.cohort,
+    learner: opts.learner,
+    contextKind: context.kind,
+    contextId: context.id,
+    contextTitle: context.title,
+    contextCourse: null,
+    contextUrl: context.url,
+    excerpt: body.slice(0, 160),
+    status: opts.resolved ? 'resolved' : 'open',
+    openedAt,
+    waitingSince: opts.answeredAt || opts.resolved ? null : openedAt,
+    firstAnsweredAt: opts.answeredAt ?? null,
+    firstAnsweredBy: opts.answeredBy ?? null,
+    lastMessageAt: opts.answeredAt ?? openedAt,
+    resolvedAt: opts.resolved ? (opts.answeredAt ?? openedAt) : null,
+  });
+  em.create(Message, { thread, author: opts.learner, body, createdAt: openedAt });
+  if (opts.answeredAt && opts.answeredBy) em.create(Message, { thread, author: opts.answeredBy, body: `An answer ${unique()}`, createdAt: opts.answeredAt });
+  await em.flush();
+  return thread;
 }
