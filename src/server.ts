@@ -8,9 +8,11 @@
  */
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
+import path from 'node:path';
 import pg from 'pg';
 import { createApp } from './app.ts';
 import { loadConfig, type Config } from './config.ts';
+import { importShippedCourses, noCoursesYet } from './courses/index.ts';
 import { DEMO_ACCOUNTS, DEMO_PASSWORD, isEmpty, seedDemo } from './demo/seed.ts';
 import { entities } from './entities.ts';
 import { locateDatabase, migrate, openOrm, type DatabaseLocation } from './platform/database.ts';
@@ -30,6 +32,8 @@ async function prepareDatabase(config: Config, url: string, logger: Logger) {
   try {
     await migrate(orm);
     const em = orm.em.fork();
+    // Before the demo seed, so the demo cohort can be offered the demo courses.
+    if (await noCoursesYet(em)) await importShippedCourses(em, path.join(config.dataDir, 'files'), logger);
     if (config.DEMO && (await isEmpty(em))) {
       await seedDemo(em);
       logger.info('Demo school created.');

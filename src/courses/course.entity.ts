@@ -2,7 +2,8 @@ import { defineEntity, p } from '@mikro-orm/core';
 import { User } from '../accounts/index.ts';
 import { Cohort } from '../programmes/index.ts';
 
-export const LESSON_TYPES = ['text', 'audio', 'video', 'quiz'] as const;
+/** `scorm` lessons are not written in the course files: they are uploaded packages (see src/scorm). */
+export const LESSON_TYPES = ['text', 'audio', 'video', 'quiz', 'scorm'] as const;
 export type LessonType = (typeof LESSON_TYPES)[number];
 
 /** An image resized at import into small WebP variants; `url` is the smallest, `srcset` lists them all. */

@@ -127,6 +127,21 @@ export async function unitsOfCourse(em: EntityManager, courseId: number): Promis
   }));
 }
 
+/**
+ * A lesson uploaded in Dars rather than written in the course files (a SCORM package, whose slice
+ * keeps the package and links it to this lesson), placed last in its unit. Re-importing the
+ * course files keeps it while its unit remains.
+ */
+export async function createScormLesson(em: EntityManager, courseId: number, unitId: number, title: string, packageRef: string): Promise<Lesson> {
+  const unit = await em.findOne(Unit, { id: unitId, course: courseId });
+  if (!unit) throw new NotFound();
+  const [last] = (await em.execute(`SELECT coalesce(max(position), 0)::int AS p FROM lessons WHERE course_id = ?`, [courseId])) as { p: number }[];
+  // A package says nothing of its length; 20 minutes is a typical module and only caps credited visit time.
+  const lesson = em.create(Lesson, { course: courseId, unit, slug: packageRef, title, type: 'scorm', minutes: 20, position: (last?.p ?? 0) + 1, bodyHtml: '', bodyHtmlDataSaver: '', media: [], quiz: null });
+  await em.flush();
+  return lesson;
+}
+
 /** Ids of the cohorts a course is offered to. */
 export async function cohortIdsOffered(em: EntityManager, courseId: number): Promise<number[]> {
   const offers = await em.find(CohortCourse, { course: courseId });

@@ -37,9 +37,11 @@ export {
   lessonCounts,
   lessonUrl,
   courseUrl,
+  createScormLesson,
   type LessonContext,
   type CourseSummary,
   type UnitOutline,
 } from './courses.service.ts';
-export { lessonsCompletedBy, studySecondsBy, quizScoresFor, type QuizScore } from './progress.service.ts';
+export { lessonsCompletedBy, studySecondsBy, quizScoresFor, completeLesson, recordQuizResult, type QuizScore } from './progress.service.ts';
 export { courseCapabilities, coursesVisibleTo, coursesFollowedBy } from './courses.policy.ts';
+export { importCourses, importShippedCourses, formatImportReport, noCoursesYet, COURSES_ROOT, type CourseImportResult } from './course-import.ts';

@@ -5,8 +5,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { User, hashPassword } from '../accounts/index.ts';
 import { Cohort, Programme, Site, enrol, newEnrolmentCode } from '../programmes/index.ts';
+import { CohortCourse, Course } from '../courses/index.ts';
 
 export const DEMO_PASSWORD = 'demo1234';
+export const DEMO_COURSES = ['greek-a1', 'english-everyday', 'soft-skills-work'] as const;
 export const DEMO_ACCOUNTS = [
   { username: 'learner1', role: 'learner', displayName: 'Amina Yusuf', language: null, phone: '+306912345671' },
   { username: 'learner2', role: 'learner', displayName: 'Reza Ahmadi', language: 'fa', phone: '+306912345672' },
@@ -38,6 +40,12 @@ export async function seedDemo(em: EntityManager) {
     const jakarta = tx.create(Programme, { name: 'On-Call Teacher Jakarta', description: 'Remote learning with teachers on call.' });
     jakarta.coordinators.add(users.admin);
     tx.create(Cohort, { programme: jakarta, name: 'English for everyday life — Jakarta', enrolmentCode: newEnrolmentCode() });
+    await tx.flush();
+
+    // The demo courses (imported just before, from courses/) are offered to the evening class.
+    for (const course of await tx.find(Course, { slug: { $in: [...DEMO_COURSES] } })) {
+      tx.create(CohortCourse, { cohort: greek, course, offeredBy: users.coordinator1 });
+    }
     await tx.flush();
 
     await enrol(tx, greek, users.learner1);
