@@ -3,6 +3,7 @@
  * and how is it called and reached. Each kind answers NotFound/Forbidden like its own pages do.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { assignmentForQuestion } from '../assignments/index.ts';
 import { coursesOfCohort, lessonForLearner } from '../courses/index.ts';
 import type { Actor } from '../platform/actor.ts';
 import { cohortsOfLearner } from '../programmes/index.ts';
@@ -20,10 +21,10 @@ async function cohortsOffering(em: EntityManager, actor: Actor, courseId: number
   return ids;
 }
 
-export const contextLookups: Record<ContextKind, ContextLookup | undefined> = {
+export const contextLookups: Record<ContextKind, ContextLookup> = {
   lesson: async (em, actor, id) => {
     const lesson = await lessonForLearner(em, actor, id);
     return { kind: 'lesson', id: lesson.id, title: lesson.title, courseTitle: lesson.courseTitle, url: lesson.url, cohortIds: await cohortsOffering(em, actor, lesson.courseId) };
   },
-  assignment: undefined,
+  assignment: assignmentForQuestion,
 };

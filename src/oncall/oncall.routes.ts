@@ -3,7 +3,7 @@ import express, { type Request, type Response } from 'express';
 import type { Actor } from '../platform/actor.ts';
 import { can, requireActor, requireCapability } from '../platform/actor.ts';
 import { sendStoredFile } from '../platform/downloads.ts';
-import { InvalidInput, NotFound } from '../platform/errors.ts';
+import { InvalidInput } from '../platform/errors.ts';
 import { formHandler, parseForm, parseParams } from '../platform/forms.ts';
 import type { Storage } from '../platform/storage.ts';
 import { checkUploads } from '../platform/upload-checks.ts';
@@ -23,7 +23,7 @@ import * as threads from './threads.service.ts';
 export interface OncallDeps {
   orm: MikroORM;
   storage: Storage;
-  contexts: Record<ContextKind, ContextLookup | undefined>;
+  contexts: Record<ContextKind, ContextLookup>;
   /** Ways of telling people about new answers and announcements; in-app when not given. */
   channels?: readonly NoticeChannel[];
   now?: () => Date;
@@ -73,9 +73,7 @@ export function oncallRoutes(deps: OncallDeps) {
   // ── Learner: ask, and see one's own questions ────────────────────────────────────────────
   async function contextFor(req: Request, actor: Actor) {
     const { kind, id } = parseParams(contextParam, req.params);
-    const lookup = deps.contexts[kind];
-    if (!lookup) throw new NotFound();
-    return lookup(em(), actor, id);
+    return deps.contexts[kind](em(), actor, id);
   }
 
   const askPage = {
@@ -174,8 +172,7 @@ export function oncallRoutes(deps: OncallDeps) {
   });
   router.get('/questions/:id/files/:fileId', async (req, res) => {
     const { id, fileId } = parseParams(fileParam, req.params);
-    const attachment = await threads.attachmentFor(em(), requireActor(res), fileId);
-    if (attachment.message.getEntity().thread.id !== id) throw new NotFound();
+    const attachment = await threads.attachmentFor(em(), requireActor(res), id, fileId);
     await sendStoredFile(res, storage, { storageId: attachment.storageId, name: attachment.name, mime: attachment.mime }, { inline: attachment.kind === 'photo' });
   });
 

@@ -263,9 +263,9 @@ export async function waitingCount(em: EntityManager, actor: Actor) {
   return em.count(Thread, { $and: [threadsVisibleTo(actor), { status: 'open', waitingSince: { $ne: null } }] });
 }
 
-/** A file of a thread the actor may read; NotFound for anyone else. */
-export async function attachmentFor(em: EntityManager, actor: Actor, attachmentId: number) {
-  const attachment = await em.findOne(Attachment, { id: attachmentId, message: { thread: threadsVisibleTo(actor) } });
+/** A file of a thread the actor may read, asked for under that thread's address; NotFound otherwise. */
+export async function attachmentFor(em: EntityManager, actor: Actor, threadId: number, attachmentId: number) {
+  const attachment = await em.findOne(Attachment, { id: attachmentId, message: { thread: { $and: [{ id: threadId }, threadsVisibleTo(actor)] } } });
   if (!attachment) throw new NotFound();
   return attachment;
 }
