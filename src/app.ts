@@ -11,8 +11,10 @@ import type { i18n } from 'i18next';
 import type pg from 'pg';
 import { pinoHttp } from 'pino-http';
 import { accountsRoutes, languageChoices, loadCurrentUser, requireFreshPassword } from './accounts/index.ts';
-import { assignmentsHomeSection, assignmentsRoutes } from './assignments/index.ts';
+import { assignmentsHomeSection, assignmentsRoutes, submissionsBy } from './assignments/index.ts';
+import { allowancesRoutes, dataAllowanceSection, profileDataUsage, type EligibilityFacts, type Meter } from './allowances/index.ts';
 import type { Config } from './config.ts';
+import { lessonsCompletedBy, studySecondsBy } from './courses/index.ts';
 import { coordinatorProgrammes, homeRoutes, learnerCohorts, teacherCohorts } from './home/index.ts';
 import { contextLookups, oncallHomeSection, oncallRoutes, unreadNoticeCount } from './oncall/index.ts';
 import { buildAssets } from './platform/assets.ts';
@@ -31,6 +33,8 @@ export interface AppDeps {
   pool: pg.Pool;
   logger: Logger;
   i18n: i18n;
+  /** Counts bytes sent to learners (src/allowances/metering.ts); made by server.ts so it can be flushed at shutdown. */
+  meter?: Meter;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -52,6 +56,8 @@ export function createApp(deps: AppDeps): Express {
     });
   }
   app.use(pinoHttp({ logger, autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/assets/') || req.url === '/healthz' } }));
+  // Before compression, so what is counted is what went out on the wire.
+  if (deps.meter) app.use(deps.meter.middleware);
   app.use(compression({ threshold: 512 }));
   app.use(securityHeaders({ secret: config.SESSION_SECRET, tls: config.TRUST_TLS }));
   app.use(assets.router);
@@ -78,7 +84,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(requireFreshPassword);
   app.use(unreadNoticeCount(orm));
 
-  app.use(homeRoutes({ orm, sections: [learnerCohorts, teacherCohorts, coordinatorProgrammes, oncallHomeSection, assignmentsHomeSection] }));
+  app.use(homeRoutes({ orm, sections: [learnerCohorts, teacherCohorts, coordinatorProgrammes, oncallHomeSection, dataAllowanceSection, assignmentsHomeSection] }));
+  app.get('/profile', profileDataUsage(orm));
   app.use(
     accountsRoutes({
       orm,
@@ -90,6 +97,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(programmesRoutes({ orm, csvLimitBytes: config.CSV_LIMIT_KB * 1024 }));
+  app.use(allowancesRoutes({ orm, facts: eligibilityFacts, csvLimitBytes: config.CSV_LIMIT_KB * 1024 }));
   app.use(oncallRoutes({ orm, storage: fileStorage(config.dataDir), contexts: contextLookups }));
   app.use(assignmentsRoutes({ orm, storage: fileStorage(config.dataDir) }));
 
@@ -99,6 +107,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(errorHandler(logger));
   return app;
 }
+
+/** What allowance rules count, from the slices that know it. */
+const eligibilityFacts: EligibilityFacts = { lessonsCompletedBy, studySecondsBy, submissionsBy };
 
 /**
  * Requests authorised by something other than the session, which therefore carry no CSRF token.

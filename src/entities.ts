@@ -1,11 +1,13 @@
 /** Every entity of every slice, handed to the ORM in one place. */
 import { UserSchema } from './accounts/index.ts';
 import { AssignmentSchema, DueExtensionSchema, FeedbackCommentSchema, FeedbackNoticeSchema, GradeChangeSchema, GradeSchema, SubmissionFileSchema, SubmissionSchema, SubmissionVersionSchema } from './assignments/index.ts';
+import { AllowanceBatchSchema, AllowanceIssueSchema, AllowanceLedgerEntrySchema, AllowanceSchemeSchema, AllowanceSchemeVersionSchema, DataUsageSchema } from './allowances/index.ts';
 import { CohortSchema, EnrolmentSchema, ProgrammeSchema, SiteSchema } from './programmes/index.ts';
 import { CohortCourseSchema, CourseCompletionSchema, CourseSchema, LessonProgressSchema, LessonSchema, QuizAttemptSchema, StudyTimeSchema, UnitSchema } from './courses/index.ts';
 import { AnnouncementSchema, AttachmentSchema, MessageSchema, NoticeSchema, ShiftSchema, ThreadSchema } from './oncall/index.ts';
 
 export const entities = [UserSchema, ProgrammeSchema, SiteSchema, CohortSchema, EnrolmentSchema,
   CourseSchema, UnitSchema, LessonSchema, CohortCourseSchema, LessonProgressSchema, QuizAttemptSchema, CourseCompletionSchema, StudyTimeSchema,
+  AllowanceSchemeSchema, AllowanceSchemeVersionSchema, AllowanceBatchSchema, AllowanceIssueSchema, AllowanceLedgerEntrySchema, DataUsageSchema,
   AssignmentSchema, DueExtensionSchema, SubmissionSchema, SubmissionVersionSchema, SubmissionFileSchema, GradeSchema, GradeChangeSchema, FeedbackCommentSchema, FeedbackNoticeSchema,
   ThreadSchema, MessageSchema, AttachmentSchema, AnnouncementSchema, ShiftSchema, NoticeSchema];

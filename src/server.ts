@@ -10,6 +10,7 @@ import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import pg from 'pg';
+import { createMeter } from './allowances/index.ts';
 import { createApp } from './app.ts';
 import { loadConfig, type Config } from './config.ts';
 import { importShippedCourses, noCoursesYet } from './courses/index.ts';
@@ -48,7 +49,8 @@ async function serve(config: Config, db: DatabaseLocation, logger: Logger): Prom
   const orm = await openOrm(db.url, entities);
   const pool = new pg.Pool({ connectionString: db.url, max: 5 });
   const i18n = await createI18n(config.DEFAULT_LANGUAGE);
-  const app = createApp({ config, orm, pool, logger, i18n });
+  const meter = createMeter(orm, { logger });
+  const app = createApp({ config, orm, pool, logger, i18n, meter });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(config.PORT, config.HOST, () => resolve(s));
   });
@@ -58,6 +60,8 @@ async function serve(config: Config, db: DatabaseLocation, logger: Logger): Prom
     (stopping ??= (async () => {
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      // The last few seconds of data use, before the database goes away.
+      await meter.stop();
       await pool.end();
       await orm.close();
       await db.stop();

@@ -32,3 +32,4 @@ export { type TopUpAdapter, type TopUpOrder, type TopUpOutcome, csvAdapter } fro
 export { createMeter, type Meter, type MeterOptions } from './metering.ts';
 export { dataAllowanceSection, profileDataUsage } from './learner-views.ts';
 export { usedThisMonth } from './usage.service.ts';
+export { seedDemoScheme } from './demo.ts';

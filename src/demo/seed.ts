@@ -4,6 +4,7 @@
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { User, hashPassword } from '../accounts/index.ts';
+import { seedDemoScheme } from '../allowances/index.ts';
 import { Cohort, Programme, Site, enrol, newEnrolmentCode } from '../programmes/index.ts';
 import { CohortCourse, Course } from '../courses/index.ts';
 
@@ -51,5 +52,6 @@ export async function seedDemo(em: EntityManager) {
     await enrol(tx, greek, users.learner1);
     await enrol(tx, greek, users.learner2);
     await enrol(tx, skills, users.learner2);
+    await seedDemoScheme(tx, users.coordinator1, helios);
   });
 }

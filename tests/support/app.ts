@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { createMeter, type Meter } from '../../src/allowances/index.ts';
 import { createApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { entities } from '../../src/entities.ts';
@@ -22,6 +23,8 @@ export interface TestApp {
   config: Config;
   databaseUrl: string;
   pool: pg.Pool;
+  /** Counts bytes sent to learners; call flush() to write what it holds. */
+  meter: Meter;
   /** A fresh entity manager for arranging and checking records. */
   em: () => Awaited<ReturnType<typeof openOrm>>['em'];
   /** Listens on a free port (for browsers and other real clients). */
@@ -50,7 +53,9 @@ export async function bootApp(env: Record<string, string> = {}): Promise<TestApp
   const orm = await openOrm(databaseUrl, entities, { poolMax: 5 });
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 3 });
   const i18n = await createI18n('en');
-  const app = createApp({ config, orm, pool, logger: createLogger('silent'), i18n });
+  // A long interval: tests write the counters when they want them, with meter.flush().
+  const meter = createMeter(orm, { flushIntervalMs: 60_000 });
+  const app = createApp({ config, orm, pool, logger: createLogger('silent'), i18n, meter });
   const servers: Server[] = [];
   return {
     app,
@@ -58,6 +63,7 @@ export async function bootApp(env: Record<string, string> = {}): Promise<TestApp
     config,
     databaseUrl,
     pool,
+    meter,
     em: () => orm.em.fork(),
     listen: () =>
       new Promise((resolve) => {
@@ -71,6 +77,7 @@ export async function bootApp(env: Record<string, string> = {}): Promise<TestApp
         s.closeAllConnections();
         await new Promise((r) => s.close(r));
       }
+      await meter.stop();
       await pool.end();
       await orm.close();
     },
