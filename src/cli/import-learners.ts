@@ -38,7 +38,7 @@ try {
   const report = await importLearners(em, toActor(staff), cohort, readFileSync(file, 'utf8'));
   if (!report.ok) {
     console.error(t('programmes:import.nothingImported', { count: report.problems.length }));
-    for (const p of report.problems) console.error(`  ${t('programmes:import.row')} ${p.row}${p.field ? ` (${p.field})` : ''}: ${t(p.key, p.vars)}`);
+    for (const p of report.problems) console.error(`  ${t('programmes:import.row')} ${p.row}${p.field ? ` (${p.field})` : ''}: ${t(p.key, p.vars ?? {})}`);
     exitCode = 1;
   } else {
     console.log(t('programmes:import.done', { created: report.created.length, existing: report.enrolledExisting.length }));
