@@ -15,6 +15,7 @@ import { assignmentsHomeSection, assignmentsRoutes, submissionsBy } from './assi
 import { allowancesRoutes, dataAllowanceSection, profileDataUsage, type EligibilityFacts, type Meter } from './allowances/index.ts';
 import type { Config } from './config.ts';
 import { lessonsCompletedBy, studySecondsBy } from './courses/index.ts';
+import { certificateIssuer, certificatesHomeSection, certificatesRoutes, releasedAssignmentPercents } from './certificates/index.ts';
 import { coordinatorProgrammes, homeRoutes, learnerCohorts, teacherCohorts } from './home/index.ts';
 import { contextLookups, oncallHomeSection, oncallRoutes, unreadNoticeCount } from './oncall/index.ts';
 import { buildAssets } from './platform/assets.ts';
@@ -84,7 +85,13 @@ export function createApp(deps: AppDeps): Express {
   app.use(requireFreshPassword);
   app.use(unreadNoticeCount(orm));
 
-  app.use(homeRoutes({ orm, sections: [learnerCohorts, teacherCohorts, coordinatorProgrammes, oncallHomeSection, dataAllowanceSection, assignmentsHomeSection] }));
+  const certificateIssuerOfSchool = certificateIssuer({
+    dataDir: config.dataDir,
+    signingKey: config.CERT_SIGNING_KEY,
+    publicUrl: config.APP_ORIGIN,
+    assignmentPercents: releasedAssignmentPercents,
+  });
+  app.use(homeRoutes({ orm, sections: [learnerCohorts, teacherCohorts, coordinatorProgrammes, oncallHomeSection, dataAllowanceSection, assignmentsHomeSection, certificatesHomeSection(certificateIssuerOfSchool)] }));
   app.get('/profile', profileDataUsage(orm));
   app.use(
     accountsRoutes({
@@ -97,6 +104,14 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(programmesRoutes({ orm, csvLimitBytes: config.CSV_LIMIT_KB * 1024 }));
+  app.use(
+    certificatesRoutes({
+      orm,
+      issuer: certificateIssuerOfSchool,
+      i18n: deps.i18n,
+      verifyLimiter: rateLimiter(pool, 'verify-ip', config.VERIFY_RATE_PER_IP, 15 * 60),
+    }),
+  );
   app.use(allowancesRoutes({ orm, facts: eligibilityFacts, csvLimitBytes: config.CSV_LIMIT_KB * 1024 }));
   app.use(oncallRoutes({ orm, storage: fileStorage(config.dataDir), contexts: contextLookups }));
   app.use(assignmentsRoutes({ orm, storage: fileStorage(config.dataDir) }));

@@ -44,6 +44,14 @@ const schema = z.object({
   LOGIN_RATE_PER_IP: z.coerce.number().int().positive().default(30),
   /** Largest CSV import of learners, in kilobytes. */
   CSV_LIMIT_KB: z.coerce.number().int().positive().default(1024),
+  /**
+   * The Ed25519 key that signs certificates: a PKCS#8 PEM (newlines may be written \n) or a 32-byte
+   * seed in base64url. When unset, one is generated once into DATA_DIR/certificate-signing-key.pem.
+   * Give every process and machine of one school the same key.
+   */
+  CERT_SIGNING_KEY: z.string().min(1).optional(),
+  /** Certificate checks (/verify/<code>) allowed from one address per 15 minutes. */
+  VERIFY_RATE_PER_IP: z.coerce.number().int().positive().default(60),
   /** The address people type to reach the school (scheme, host, port). SCORM content may only be framed by, and report to, this origin. */
   APP_ORIGIN: z.url().transform((u) => new URL(u).origin).default('http://localhost:3000'),
   /**

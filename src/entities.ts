@@ -5,9 +5,11 @@ import { AllowanceBatchSchema, AllowanceIssueSchema, AllowanceLedgerEntrySchema,
 import { CohortSchema, EnrolmentSchema, ProgrammeSchema, SiteSchema } from './programmes/index.ts';
 import { CohortCourseSchema, CourseCompletionSchema, CourseSchema, LessonProgressSchema, LessonSchema, QuizAttemptSchema, StudyTimeSchema, UnitSchema } from './courses/index.ts';
 import { AnnouncementSchema, AttachmentSchema, MessageSchema, NoticeSchema, ShiftSchema, ThreadSchema } from './oncall/index.ts';
+import { CertificateEventSchema, CertificateRuleSchema, CertificateSchema, CertificateSigningKeySchema } from './certificates/index.ts';
 
 export const entities = [UserSchema, ProgrammeSchema, SiteSchema, CohortSchema, EnrolmentSchema,
   CourseSchema, UnitSchema, LessonSchema, CohortCourseSchema, LessonProgressSchema, QuizAttemptSchema, CourseCompletionSchema, StudyTimeSchema,
   AllowanceSchemeSchema, AllowanceSchemeVersionSchema, AllowanceBatchSchema, AllowanceIssueSchema, AllowanceLedgerEntrySchema, DataUsageSchema,
   AssignmentSchema, DueExtensionSchema, SubmissionSchema, SubmissionVersionSchema, SubmissionFileSchema, GradeSchema, GradeChangeSchema, FeedbackCommentSchema, FeedbackNoticeSchema,
-  ThreadSchema, MessageSchema, AttachmentSchema, AnnouncementSchema, ShiftSchema, NoticeSchema];
+  ThreadSchema, MessageSchema, AttachmentSchema, AnnouncementSchema, ShiftSchema, NoticeSchema,
+  CertificateRuleSchema, CertificateSchema, CertificateEventSchema, CertificateSigningKeySchema];
