@@ -26,6 +26,7 @@ import { csrf, isCsrfError, markInvalidUtf8, noStoreWhenSignedIn, rateLimiter, r
 import { fileStorage } from './platform/storage.ts';
 import { setupViews } from './platform/views.ts';
 import { programmesRoutes, usersInProgrammesOf } from './programmes/index.ts';
+import { COMMIT_PATH, createContentOrigin, scormRoutes, tokenSigner } from './scorm/index.ts';
 
 export interface AppDeps {
   config: Config;
@@ -60,7 +61,7 @@ export function createApp(deps: AppDeps): Express {
   // Before compression, so what is counted is what went out on the wire.
   if (deps.meter) app.use(deps.meter.middleware);
   app.use(compression({ threshold: 512 }));
-  app.use(securityHeaders({ secret: config.SESSION_SECRET, tls: config.TRUST_TLS }));
+  app.use(securityHeaders({ secret: config.SESSION_SECRET, tls: config.TRUST_TLS, frameSources: [config.CONTENT_ORIGIN] }));
   app.use(assets.router);
 
   app.get('/healthz', async (_req, res) => {
@@ -115,6 +116,16 @@ export function createApp(deps: AppDeps): Express {
   app.use(allowancesRoutes({ orm, facts: eligibilityFacts, csvLimitBytes: config.CSV_LIMIT_KB * 1024 }));
   app.use(oncallRoutes({ orm, storage: fileStorage(config.dataDir), contexts: contextLookups }));
   app.use(assignmentsRoutes({ orm, storage: fileStorage(config.dataDir) }));
+  app.use(
+    scormRoutes({
+      orm,
+      signer: tokenSigner(config.SESSION_SECRET),
+      appOrigin: config.APP_ORIGIN,
+      contentOrigin: config.CONTENT_ORIGIN,
+      dataDir: config.dataDir,
+      maxZipBytes: config.SCORM_MAX_MB * 1024 * 1024,
+    }),
+  );
 
   app.use((_req, res) => {
     res.status(404).render('errors/error', { title: 'errors:status.404', messageText: (res.locals.t as (k: string) => string)('errors:notFound.body'), status: 404 });
@@ -133,7 +144,29 @@ const eligibilityFacts: EligibilityFacts = { lessonsCompletedBy, studySecondsBy,
 export function isCsrfExempt(req: { method: string; path: string }): boolean {
   return CSRF_EXEMPT.some((rule) => rule.method === req.method && rule.path.test(req.path));
 }
-const CSRF_EXEMPT: { method: string; path: RegExp }[] = [];
+const CSRF_EXEMPT: { method: string; path: RegExp }[] = [
+  // SCORM commits come from the player on the content origin, authorised by an attempt's launch token.
+  { method: 'POST', path: new RegExp(`^${COMMIT_PATH}$`) },
+  { method: 'OPTIONS', path: new RegExp(`^${COMMIT_PATH}$`) },
+];
+
+/**
+ * The SCORM content origin (package files and the player), served by this process on
+ * CONTENT_PORT under a host name of its own. See src/scorm/content-origin.ts.
+ */
+export function createContentApp(deps: AppDeps): Express {
+  const { config } = deps;
+  return createContentOrigin({
+    orm: deps.orm,
+    logger: deps.logger,
+    i18n: deps.i18n,
+    signer: tokenSigner(config.SESSION_SECRET),
+    appOrigin: config.APP_ORIGIN,
+    contentOrigin: config.CONTENT_ORIGIN,
+    dataDir: config.dataDir,
+    meter: deps.meter,
+  });
+}
 
 const viewLocals: express.RequestHandler = (req, res, next) => {
   const actor = res.locals.currentUser;

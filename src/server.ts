@@ -11,7 +11,7 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import pg from 'pg';
 import { createMeter } from './allowances/index.ts';
-import { createApp } from './app.ts';
+import { createApp, createContentApp } from './app.ts';
 import { loadConfig, type Config } from './config.ts';
 import { importShippedCourses, noCoursesYet } from './courses/index.ts';
 import { DEMO_ACCOUNTS, DEMO_PASSWORD, isEmpty, seedDemo } from './demo/seed.ts';
@@ -54,12 +54,17 @@ async function serve(config: Config, db: DatabaseLocation, logger: Logger): Prom
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(config.PORT, config.HOST, () => resolve(s));
   });
+  // SCORM packages and their player, on the second port that CONTENT_ORIGIN points at.
+  const contentServer = await new Promise<Server>((resolve) => {
+    const s = createContentApp({ config, orm, pool, logger, i18n, meter }).listen(config.CONTENT_PORT, config.HOST, () => resolve(s));
+  });
   const { port } = server.address() as { port: number };
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       server.closeIdleConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      contentServer.closeIdleConnections();
+      await Promise.all([server, contentServer].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
       // The last few seconds of data use, before the database goes away.
       await meter.stop();
       await pool.end();
