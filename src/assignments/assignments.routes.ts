@@ -150,6 +150,19 @@ export function assignmentsRoutes({ orm, storage }: AssignmentsDeps) {
     };
   }
 
+  // ---- comment bank ----
+  router.post('/assignments/comments', grade, async (req, res) => {
+    const { text } = parseForm(commentSchema, req.body);
+    await grading.addComment(em(), requireActor(res), text);
+    req.session.notice = { key: 'assignments:notice.commentAdded' };
+    res.redirect(303, backTo(req, '/assignments'));
+  });
+  router.post('/assignments/comments/:id/delete', grade, async (req, res) => {
+    const { id } = parseParams(idParam, req.params);
+    await grading.removeComment(em(), requireActor(res), id);
+    res.redirect(303, backTo(req, '/assignments'));
+  });
+
   // ---- setting work ----
   async function formModel(actor: Actor, assignmentId?: number) {
     const cohorts = await assignments.cohortChoices(em(), actor);
@@ -242,19 +255,6 @@ export function assignmentsRoutes({ orm, storage }: AssignmentsDeps) {
     const { fileId } = parseParams(fileParam, req.params);
     const file = await work.fileForDownload(em(), requireActor(res), fileId);
     await sendStoredFile(res, storage, { storageId: file.storageId, name: file.name, mime: file.mime }, { inline: req.query.inline === '1' && file.kind === 'image' });
-  });
-
-  // ---- comment bank ----
-  router.post('/assignments/comments', grade, async (req, res) => {
-    const { text } = parseForm(commentSchema, req.body);
-    await grading.addComment(em(), requireActor(res), text);
-    req.session.notice = { key: 'assignments:notice.commentAdded' };
-    res.redirect(303, backTo(req, '/assignments'));
-  });
-  router.post('/assignments/comments/:id/delete', grade, async (req, res) => {
-    const { id } = parseParams(idParam, req.params);
-    await grading.removeComment(em(), requireActor(res), id);
-    res.redirect(303, backTo(req, '/assignments'));
   });
 
   // ---- one assignment ----

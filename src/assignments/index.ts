@@ -31,6 +31,7 @@ export {
   FeedbackCommentSchema,
   FeedbackNoticeSchema,
 } from './assignment.entity.ts';
+export type { Rubric, RubricCriterion, RubricLevel } from './assignment.entity.ts';
 export { assignmentsRoutes } from './assignments.routes.ts';
 export { assignmentsHomeSection } from './assignments.home.ts';
 export { assignmentCapabilities, assignmentsVisibleTo, submissionsVisibleTo } from './assignments.policy.ts';
