@@ -6,10 +6,12 @@ import { CohortSchema, EnrolmentSchema, ProgrammeSchema, SiteSchema } from './pr
 import { CohortCourseSchema, CourseCompletionSchema, CourseSchema, LessonProgressSchema, LessonSchema, QuizAttemptSchema, StudyTimeSchema, UnitSchema } from './courses/index.ts';
 import { AnnouncementSchema, AttachmentSchema, MessageSchema, NoticeSchema, ShiftSchema, ThreadSchema } from './oncall/index.ts';
 import { CertificateEventSchema, CertificateRuleSchema, CertificateSchema, CertificateSigningKeySchema } from './certificates/index.ts';
+import { ScormAttemptSchema, ScormCommitSchema, ScormItemSchema, ScormPackageSchema, ScormSessionSchema } from './scorm/index.ts';
 
 export const entities = [UserSchema, ProgrammeSchema, SiteSchema, CohortSchema, EnrolmentSchema,
   CourseSchema, UnitSchema, LessonSchema, CohortCourseSchema, LessonProgressSchema, QuizAttemptSchema, CourseCompletionSchema, StudyTimeSchema,
   AllowanceSchemeSchema, AllowanceSchemeVersionSchema, AllowanceBatchSchema, AllowanceIssueSchema, AllowanceLedgerEntrySchema, DataUsageSchema,
   AssignmentSchema, DueExtensionSchema, SubmissionSchema, SubmissionVersionSchema, SubmissionFileSchema, GradeSchema, GradeChangeSchema, FeedbackCommentSchema, FeedbackNoticeSchema,
   ThreadSchema, MessageSchema, AttachmentSchema, AnnouncementSchema, ShiftSchema, NoticeSchema,
+  ScormPackageSchema, ScormItemSchema, ScormAttemptSchema, ScormSessionSchema, ScormCommitSchema,
   CertificateRuleSchema, CertificateSchema, CertificateEventSchema, CertificateSigningKeySchema];

@@ -1,0 +1,610 @@
+/**
+ * SCORM lessons: importing a package into a course, launching a SCO for a learner, receiving the
+ * runtime's commits, and what teachers see. Services take an EntityManager and never see req/res.
+ */
+import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { User } from '../accounts/index.ts';
+import { completeLesson, Course, coursesFollowedBy, createScormLesson, lessonForLearner, lessonForStaff, recordQuizResult, unitsOfCourse } from '../courses/index.ts';
+import type { Actor } from '../platform/actor.ts';
+import { Forbidden, InvalidInput, NotFound } from '../platform/errors.ts';
+import { checkCommit, formatTimespan, timespanSeconds, type ElementProblem, type ScormVersion } from './data-model.ts';
+import { parseManifest, TITLE_MAX } from './manifest.ts';
+import { MANIFEST_MAX_BYTES, MAX_ENTRIES, openPackageArchive, PackageProblem, sha256Of } from './package-archive.ts';
+import { prerequisitesMet, parsePrerequisites } from './prerequisites.ts';
+import { learnersFollowedBy, mayImportInto } from './scorm.policy.ts';
+import { ScormAttempt, ScormItem, ScormPackage, ScormSession, type CompletionStatus, type SuccessStatus } from './scorm.entity.ts';
+
+/** DATA_DIR/scorm: one folder per package, named by the sha256 of its zip. */
+export function packagesDir(dataDir: string) {
+  return path.join(dataDir, 'scorm');
+}
+
+export function packageDir(dataDir: string, contentId: string) {
+  if (!/^[0-9a-f]{64}$/.test(contentId)) throw new NotFound();
+  return path.join(packagesDir(dataDir), contentId);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Import
+
+export interface ImportInput {
+  courseId: number;
+  unitId: number;
+  title?: string;
+  /** The uploaded zip, already on disk (multer's temporary file). */
+  file: { path: string; size: number };
+}
+
+export interface ImportLimits {
+  dataDir: string;
+  maxZipBytes: number;
+}
+
+/**
+ * Checks the package completely, unpacks it into a temporary folder beside its final place and
+ * renames it there in one step, then records the lesson. A refused or failed import leaves no
+ * folder and no row behind. A package already stored (same bytes) is not unpacked again.
+ */
+export async function importPackage(em: EntityManager, actor: Actor, input: ImportInput, limits: ImportLimits): Promise<ScormPackage> {
+  if (!(await mayImportInto(em, actor, input.courseId))) throw new NotFound();
+  const units = await unitsOfCourse(em, input.courseId);
+  if (!units.some((u) => u.id === input.unitId)) throw new InvalidInput({ place: { key: 'validation:choose' } });
+
+  const archive = await openPackageArchive(input.file.path, { maxEntries: MAX_ENTRIES, maxUnpackedBytes: Math.min(limits.maxZipBytes * 5, 2 ** 31 - 1) }).catch(asInvalid);
+  const root = packagesDir(limits.dataDir);
+  const temp = path.join(root, `.unpacking-${randomBytes(8).toString('hex')}`);
+  let created: string | null = null;
+  try {
+    if (!archive.files.has('imsmanifest.xml')) {
+      const nested = [...archive.files].find((f) => f.toLowerCase().endsWith('/imsmanifest.xml'));
+      throw new InvalidInput({ file: nested ? { key: 'scorm:problems.manifestInSubfolder', vars: { folder: nested.slice(0, -'/imsmanifest.xml'.length) } } : { key: 'scorm:problems.noManifest' } });
+    }
+    const manifestBytes = await archive.read('imsmanifest.xml', MANIFEST_MAX_BYTES, new PackageProblem('manifestTooLarge', { max: MANIFEST_MAX_BYTES / (1024 * 1024) }));
+    const manifest = parseManifest(manifestBytes, archive.files);
+    const contentId = await sha256Of(input.file.path);
+    const final = packageDir(limits.dataDir, contentId);
+    if (!existsSync(final)) {
+      await mkdir(temp, { recursive: true });
+      await archive.extractTo(temp);
+      try {
+        await rename(temp, final);
+        created = final;
+      } catch (err) {
+        // The same package, imported at the same moment by someone else, got there first: use theirs.
+        if (!existsSync(final)) throw err;
+      }
+    }
+    const title = input.title ?? manifest.title.slice(0, TITLE_MAX);
+    return await em.transactional(async (tx) => {
+      const lesson = await createScormLesson(tx, input.courseId, input.unitId, title, `scorm-${randomBytes(5).toString('hex')}`);
+      const pkg = tx.create(ScormPackage, {
+        lesson: lesson.id,
+        contentId,
+        version: manifest.version,
+        schemaVersion: manifest.schemaVersion,
+        title: manifest.title,
+        zipBytes: input.file.size,
+        unpackedBytes: archive.unpackedBytes,
+        fileCount: archive.fileCount,
+        importedBy: actor.id,
+      });
+      for (const [position, item] of manifest.items.entries()) {
+        tx.create(ScormItem, { package: pkg, position, ...item });
+      }
+      await tx.flush();
+      return pkg;
+    });
+  } catch (err) {
+    if (created) await rm(created, { recursive: true, force: true });
+    throw asInvalid(err);
+  } finally {
+    archive.close();
+    await rm(temp, { recursive: true, force: true });
+  }
+}
+
+/** A package problem is shown beside the file field, like any other form problem. */
+function asInvalid(err: unknown): never {
+  if (err instanceof PackageProblem) throw new InvalidInput({ file: { key: `scorm:problems.${err.key}`, vars: err.vars } });
+  throw err;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What an attempt's data means
+
+type Summary = Pick<ScormAttempt, 'lessonStatus' | 'completionStatus' | 'successStatus' | 'scoreScaled' | 'scoreRaw' | 'scoreMin' | 'scoreMax'>;
+
+const num = (v: string | undefined) => (v === undefined || v === '' || !Number.isFinite(Number(v)) ? null : Number(v));
+
+/**
+ * Status and score from the learner data, with the LMS's own duties applied: SCORM 1.2 compares
+ * the raw score with the manifest's mastery score; SCORM 2004 decides completion by the
+ * completion threshold and success by the scaled passing score when the manifest sets them.
+ */
+export function summarise(version: ScormVersion, cmi: Record<string, string>, item: Pick<ScormItem, 'masteryScore' | 'completionThreshold' | 'scaledPassingScore'>): Summary {
+  if (version === '1.2') {
+    let status = cmi['cmi.core.lesson_status'] || 'not attempted';
+    const raw = num(cmi['cmi.core.score.raw']);
+    const min = num(cmi['cmi.core.score.min']);
+    const max = num(cmi['cmi.core.score.max']);
+    if (item.masteryScore != null && raw !== null && ['completed', 'passed', 'failed'].includes(status)) status = raw >= item.masteryScore ? 'passed' : 'failed';
+    const completion: CompletionStatus = ['passed', 'completed', 'failed'].includes(status) ? 'completed' : status === 'not attempted' ? 'not attempted' : 'incomplete';
+    const success: SuccessStatus = status === 'passed' ? 'passed' : status === 'failed' ? 'failed' : 'unknown';
+    const lo = min ?? 0;
+    const hi = max ?? 100;
+    const scaled = raw === null ? null : hi > lo ? Math.min(1, Math.max(0, (raw - lo) / (hi - lo))) : null;
+    return { lessonStatus: status, completionStatus: completion, successStatus: success, scoreScaled: scaled, scoreRaw: raw, scoreMin: min, scoreMax: max };
+  }
+  let completion = (cmi['cmi.completion_status'] || 'unknown') as CompletionStatus;
+  const progress = num(cmi['cmi.progress_measure']);
+  if (item.completionThreshold != null && progress !== null) completion = progress >= item.completionThreshold ? 'completed' : 'incomplete';
+  const raw = num(cmi['cmi.score.raw']);
+  const min = num(cmi['cmi.score.min']);
+  const max = num(cmi['cmi.score.max']);
+  let scaled = num(cmi['cmi.score.scaled']);
+  if (scaled === null && raw !== null && min !== null && max !== null && max > min) scaled = (raw - min) / (max - min);
+  let success = (cmi['cmi.success_status'] || 'unknown') as SuccessStatus;
+  if (item.scaledPassingScore != null) success = scaled === null ? 'unknown' : scaled >= item.scaledPassingScore ? 'passed' : 'failed';
+  return { lessonStatus: null, completionStatus: completion, successStatus: success, scoreScaled: scaled, scoreRaw: raw, scoreMin: min, scoreMax: max };
+}
+
+/** Done, for course progress: completed and not failed. */
+export function satisfied(a: Pick<ScormAttempt, 'completionStatus' | 'successStatus'>) {
+  return a.completionStatus === 'completed' && a.successStatus !== 'failed';
+}
+
+/**
+ * Whether the sitting that just terminated ended the attempt. SCORM 2004: any exit but "suspend"
+ * does. SCORM 1.2 leaves attempts to the LMS: only a finished part (passed, completed, failed)
+ * left without suspending ends; an unfinished one is kept, so a learner whose connection dropped
+ * never starts over.
+ */
+function endsAttempt(version: ScormVersion, exit: string | null, navRequest: string | null, lessonStatus: string | null) {
+  if (exit === 'suspend' || navRequest === 'suspendAll') return false;
+  return version === '2004' || ['passed', 'completed', 'failed'].includes(lessonStatus ?? '');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Learners: the lesson page and launching
+
+export interface TocEntry {
+  id: number;
+  identifier: string;
+  title: string;
+  depth: number;
+  launchable: boolean;
+  locked: boolean;
+  done: boolean;
+  current: boolean;
+  status: string;
+}
+
+export interface LessonLaunch {
+  lesson: { id: number; title: string; courseId: number; courseTitle: string; url: string };
+  version: ScormVersion;
+  toc: TocEntry[];
+  current: TocEntry | null;
+  previous: TocEntry | null;
+  next: TocEntry | null;
+  /** Claims for a launch token, when something can be launched. */
+  launch: { attemptId: number; sessionId: number; learnerId: number } | null;
+  multi: boolean;
+}
+
+async function packageOfLesson(em: EntityManager, lessonId: number) {
+  const pkg = await em.findOne(ScormPackage, { lesson: lessonId });
+  if (!pkg) throw new NotFound();
+  const items = await em.find(ScormItem, { package: pkg }, { orderBy: { position: 'asc' } });
+  return { pkg, items };
+}
+
+/** Status shown for a part: SCORM 1.2's lesson status, or SCORM 2004's completion and success. */
+function statusOf(version: ScormVersion, a: ScormAttempt | undefined): string {
+  if (!a) return 'not attempted';
+  if (version === '1.2') return a.lessonStatus ?? 'not attempted';
+  return a.successStatus !== 'unknown' ? a.successStatus : a.completionStatus;
+}
+
+/**
+ * The learner's lesson page: the table of contents with what they did, and a new sitting on the
+ * part they chose (or the first they have not finished). 1.2 prerequisites lock parts until met.
+ */
+export async function openLesson(em: EntityManager, actor: Actor, lessonId: number, itemId?: number): Promise<LessonLaunch> {
+  const lesson = await lessonForLearner(em, actor, lessonId);
+  const { pkg, items } = await packageOfLesson(em, lessonId);
+  const attempts = await em.find(ScormAttempt, { learner: actor.id, item: { $in: items.map((i) => i.id) } }, { orderBy: { number: 'asc' } });
+  const latest = new Map<number, ScormAttempt>();
+  const done = new Set<number>();
+  for (const a of attempts) {
+    latest.set(a.item.id, a);
+    if (satisfied(a)) done.add(a.item.id);
+  }
+  const byIdentifier = new Map(items.map((i) => [i.identifier, i]));
+  const lessonStatusOf = (identifier: string) => {
+    const item = byIdentifier.get(identifier);
+    return item ? statusOf('1.2', latest.get(item.id)) : 'not attempted';
+  };
+  const toc: TocEntry[] = items
+    .filter((i) => i.visible)
+    .map((i) => {
+      const parsed = pkg.version === '1.2' && i.prerequisites ? parsePrerequisites(i.prerequisites) : null;
+      return {
+        id: i.id,
+        identifier: i.identifier,
+        title: i.title,
+        depth: i.depth,
+        launchable: !!i.launchUrl,
+        locked: !!parsed && !prerequisitesMet(parsed, lessonStatusOf),
+        done: done.has(i.id),
+        current: false,
+        status: statusOf(pkg.version, latest.get(i.id)),
+      };
+    });
+  const open = toc.filter((e) => e.launchable && !e.locked);
+  let current = itemId === undefined ? (open.find((e) => !e.done) ?? open[0]) : toc.find((e) => e.id === itemId);
+  if (itemId !== undefined && (!current || !current.launchable)) throw new NotFound();
+  if (current?.locked) throw new Forbidden('scorm:lesson.locked');
+  if (current) current.current = true;
+  const at = current ? open.indexOf(current) : -1;
+  const launch = current ? await startSession(em, actor.id, items.find((i) => i.id === current.id)!, pkg.version) : null;
+  return {
+    lesson: { id: lesson.id, title: lesson.title, courseId: lesson.courseId, courseTitle: lesson.courseTitle, url: lesson.url },
+    version: pkg.version,
+    toc,
+    current: current ?? null,
+    previous: at > 0 ? open[at - 1]! : null,
+    next: at >= 0 && at < open.length - 1 ? open[at + 1]! : null,
+    launch,
+    multi: toc.filter((e) => e.launchable).length > 1,
+  };
+}
+
+/** Continues the learner's attempt on the part, or begins a new one, and opens a sitting on it. */
+async function startSession(em: EntityManager, learnerId: number, item: ScormItem, version: ScormVersion) {
+  for (let tries = 0; ; tries++) {
+    try {
+      return await em.transactional(async (tx) => {
+        const latest = await tx.findOne(ScormAttempt, { item, learner: learnerId }, { orderBy: { number: 'desc' } });
+        let attempt = latest;
+        if (!attempt || attempt.ended) {
+          attempt = tx.create(ScormAttempt, { item: item.id, learner: learnerId, number: (latest?.number ?? 0) + 1, cmi: {} });
+          // An asset cannot talk to the runtime: opening it is finishing it.
+          if (item.resourceType === 'asset') Object.assign(attempt, { completionStatus: 'completed', lessonStatus: version === '1.2' ? 'completed' : null });
+        }
+        const session = tx.create(ScormSession, { attempt });
+        await tx.flush();
+        return { attemptId: attempt.id, sessionId: session.id, learnerId };
+      });
+    } catch (err) {
+      // Two launches at once both began attempt n+1; the second now finds it and continues it.
+      if (!(err instanceof UniqueConstraintViolationException) || tries > 0) throw err;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The player on the content origin
+
+export interface PlayerLaunch {
+  version: ScormVersion;
+  packageId: number;
+  contentId: string;
+  itemId: number;
+  title: string;
+  learnerId: number;
+  launchUrl: string;
+  sessionId: number;
+  /** Newest commit the server holds for this sitting and for the attempt. */
+  sessionSeq: number;
+  lastSession: number;
+  lastSeq: number;
+  /** Learner data to hand back, and the values the LMS sets: both dotted element names. */
+  data: Record<string, string>;
+  lms: Record<string, string>;
+}
+
+/** What the player needs to start, read with the launch token's claims. */
+export async function playerLaunch(em: EntityManager, claims: { attemptId: number; sessionId: number; learnerId: number }): Promise<PlayerLaunch | null> {
+  const session = await em.findOne(ScormSession, { id: claims.sessionId, attempt: { id: claims.attemptId, learner: claims.learnerId } }, { populate: ['attempt.item.package'] });
+  if (!session) return null;
+  const attempt = session.attempt.getEntity();
+  const item = attempt.item.getEntity();
+  const pkg = item.package.getEntity();
+  if (!item.launchUrl) return null;
+  const learner = await em.findOneOrFail(User, claims.learnerId);
+  const resume = attempt.lastExit === 'suspend';
+  const entry = attempt.lastSessionId === null && !attempt.ended && attempt.lastSeq === 0 ? 'ab-initio' : resume ? 'resume' : '';
+  const lms: Record<string, string> =
+    pkg.version === '1.2'
+      ? {
+          'cmi.core.student_id': String(learner.id),
+          'cmi.core.student_name': learner.displayName.slice(0, 255),
+          'cmi.core.credit': 'credit',
+          'cmi.core.lesson_mode': 'normal',
+          'cmi.core.entry': entry,
+          'cmi.core.total_time': formatTimespan('1.2', attempt.totalSeconds),
+          'cmi.launch_data': item.dataFromLms ?? '',
+          'cmi.student_data.mastery_score': item.masteryScore === null ? '' : String(item.masteryScore),
+          'cmi.student_data.max_time_allowed': item.maxTimeAllowed ?? '',
+          'cmi.student_data.time_limit_action': item.timeLimitAction ?? '',
+        }
+      : {
+          'cmi.learner_id': String(learner.id),
+          'cmi.learner_name': learner.displayName.slice(0, 250),
+          'cmi.credit': 'credit',
+          'cmi.mode': 'normal',
+          'cmi.entry': entry,
+          'cmi.total_time': formatTimespan('2004', attempt.totalSeconds),
+          'cmi.launch_data': item.dataFromLms ?? '',
+          'cmi.completion_threshold': item.completionThreshold === null ? '' : String(item.completionThreshold),
+          'cmi.scaled_passing_score': item.scaledPassingScore === null ? '' : String(item.scaledPassingScore),
+          'cmi.max_time_allowed': item.maxTimeAllowed ?? '',
+          'cmi.time_limit_action': item.timeLimitAction ?? '',
+        };
+  // Empty means "never set": left out, so the runtime keeps its own defaults.
+  const drop = (o: Record<string, string>) => Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== '' || k.endsWith('.entry')));
+  return {
+    version: pkg.version,
+    packageId: pkg.id,
+    contentId: pkg.contentId,
+    itemId: item.id,
+    title: item.title,
+    learnerId: learner.id,
+    launchUrl: item.launchUrl,
+    sessionId: session.id,
+    sessionSeq: session.lastSeq,
+    lastSession: attempt.lastSessionId ?? 0,
+    lastSeq: attempt.lastSeq,
+    data: drop(attempt.cmi),
+    lms: drop(lms),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commits
+
+export interface CommitInput {
+  session?: number;
+  seq: number;
+  final?: boolean;
+  cmi: unknown;
+  adl?: unknown;
+}
+
+export type CommitOutcome =
+  | { status: 'applied' | 'older' | 'repeated'; navRequest: string | null }
+  | { status: 'refused'; reason: 'session' }
+  | { status: 'invalid'; problems: ElementProblem[] };
+
+/**
+ * One commit from the player. In one transaction: the (session, seq) pair is recorded once — a
+ * repeat changes nothing — and the attempt is locked and updated only when this commit is newer
+ * than the newest it has, so a late or replayed commit never overwrites newer data. The sitting's
+ * own time is kept by the same rule per sitting, and the attempt's total time is their sum.
+ */
+export async function receiveCommit(em: EntityManager, claims: { attemptId: number; sessionId: number; learnerId: number }, input: CommitInput, bytes: number): Promise<CommitOutcome> {
+  return em.transactional(async (tx) => {
+    const tokenAttempt = await tx.findOne(ScormAttempt, { id: claims.attemptId, learner: claims.learnerId }, { populate: ['item.package'] });
+    if (!tokenAttempt) return { status: 'refused', reason: 'session' } as const;
+    // A commit left on the phone from an earlier sitting comes with today's token: it must be the same learner's, on the same part.
+    const session = await tx.findOne(
+      ScormSession,
+      { id: input.session ?? claims.sessionId, attempt: { learner: claims.learnerId, item: tokenAttempt.item.id } },
+      { lockMode: LockMode.PESSIMISTIC_WRITE },
+    );
+    if (!session) return { status: 'refused', reason: 'session' } as const;
+    const item = tokenAttempt.item.getEntity();
+    const version = item.package.getEntity().version;
+    const checked = checkCommit(version, input.cmi, input.adl);
+    if (!checked.ok) return { status: 'invalid', problems: checked.problems } as const;
+    const { commit } = checked;
+
+    const inserted = (await tx.execute(
+      `INSERT INTO scorm_commits (session_id, seq, final, applied, bytes, received_at) VALUES (?, ?, ?, false, ?, now())
+       ON CONFLICT (session_id, seq) DO NOTHING RETURNING id`,
+      [session.id, input.seq, !!input.final, bytes],
+    )) as { id: number }[];
+    if (!inserted.length) return { status: 'repeated', navRequest: null } as const;
+
+    const attempt = await tx.findOneOrFail(ScormAttempt, session.attempt.id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+    const now = new Date();
+    if (input.seq > session.lastSeq) {
+      session.lastSeq = input.seq;
+      if (commit.sessionTime !== null) session.seconds = timespanSeconds(version, commit.sessionTime);
+      session.lastCommitAt = now;
+    }
+    if (input.final) session.terminated = true;
+
+    const newer = session.id > (attempt.lastSessionId ?? 0) || (session.id === attempt.lastSessionId && input.seq > attempt.lastSeq);
+    if (newer) {
+      const summary = summarise(version, commit.kept, item);
+      Object.assign(attempt, summary, {
+        cmi: commit.kept,
+        lastExit: commit.navRequest === 'suspendAll' ? 'suspend' : commit.exit,
+        lastSessionId: session.id,
+        lastSeq: input.seq,
+        ended: !!input.final && endsAttempt(version, commit.exit, commit.navRequest, summary.lessonStatus ?? null),
+        updatedAt: now,
+      });
+      if (item.resourceType === 'asset') Object.assign(attempt, { completionStatus: 'completed', lessonStatus: version === '1.2' ? 'completed' : null });
+    }
+    await tx.flush();
+    const [sum] = (await tx.execute(`SELECT coalesce(sum(seconds), 0)::float AS s FROM scorm_sessions WHERE attempt_id = ?`, [attempt.id])) as { s: number }[];
+    attempt.totalSeconds = sum?.s ?? 0;
+    if (newer) await tx.execute(`UPDATE scorm_commits SET applied = true WHERE id = ?`, [inserted[0]!.id]);
+    await tx.flush();
+    if (newer) await reportProgress(tx, claims.learnerId, item.package.id, !!input.final);
+    return { status: newer ? 'applied' : 'older', navRequest: commit.navRequest } as const;
+  });
+}
+
+/**
+ * Course progress follows the package: the lesson is done once every visible part is done, and
+ * a sitting that ends with a score counts as one graded attempt (the course keeps the best). The
+ * lesson's score is the mean of its parts' latest scores, in percent.
+ */
+async function reportProgress(em: EntityManager, learnerId: number, packageId: number, final: boolean) {
+  const pkg = await em.findOneOrFail(ScormPackage, packageId, { populate: ['lesson'] });
+  const parts = await em.find(ScormItem, { package: pkg, visible: true, launchUrl: { $ne: null } });
+  const attempts = await em.find(ScormAttempt, { learner: learnerId, item: { $in: parts.map((p) => p.id) } }, { orderBy: { number: 'asc' } });
+  const done = new Set(attempts.filter(satisfied).map((a) => a.item.id));
+  const scores = new Map<number, number>();
+  for (const a of attempts) if (a.scoreScaled != null) scores.set(a.item.id, Math.max(0, a.scoreScaled));
+  const lesson = { id: pkg.lesson.id, courseId: pkg.lesson.getEntity().course.id };
+  const complete = parts.length > 0 && parts.every((p) => done.has(p.id));
+  if (final && scores.size) {
+    const score = Math.round((100 * [...scores.values()].reduce((a, b) => a + b, 0)) / scores.size);
+    await recordQuizResult(em, learnerId, lesson, score, complete);
+  }
+  if (complete) await completeLesson(em, learnerId, lesson);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Teachers
+
+export interface ItemReport {
+  id: number;
+  title: string;
+  depth: number;
+  launchable: boolean;
+  learners: {
+    id: number;
+    displayName: string;
+    status: string;
+    score: number | null;
+    seconds: number;
+    attempts: number;
+  }[];
+}
+
+async function staffLesson(em: EntityManager, actor: Actor, lessonId: number) {
+  const lesson = await lessonForStaff(em, actor, lessonId);
+  const { pkg, items } = await packageOfLesson(em, lessonId);
+  const learnerIds = await learnersFollowedBy(em, actor, lesson.courseId);
+  return { lesson, pkg, items, learnerIds };
+}
+
+/** Throws unless the actor follows this SCORM lesson. */
+export async function assertFollows(em: EntityManager, actor: Actor, lessonId: number) {
+  await lessonForStaff(em, actor, lessonId);
+  await packageOfLesson(em, lessonId);
+}
+
+/** Per part: each followed learner's latest status and score, their time over all attempts, and how many attempts. */
+export async function lessonReport(em: EntityManager, actor: Actor, lessonId: number) {
+  const { lesson, pkg, items, learnerIds } = await staffLesson(em, actor, lessonId);
+  const learners = learnerIds.length ? await em.find(User, { id: { $in: learnerIds } }, { orderBy: { displayName: 'asc' } }) : [];
+  const attempts = learnerIds.length
+    ? await em.find(ScormAttempt, { item: { $in: items.map((i) => i.id) }, learner: { $in: learnerIds } }, { orderBy: { number: 'asc' } })
+    : [];
+  const parts: ItemReport[] = items
+    .filter((i) => i.visible)
+    .map((i) => ({
+      id: i.id,
+      title: i.title,
+      depth: i.depth,
+      launchable: !!i.launchUrl,
+      learners: i.launchUrl
+        ? learners.map((l) => {
+            const mine = attempts.filter((a) => a.item.id === i.id && a.learner.id === l.id);
+            const last = mine.at(-1);
+            return {
+              id: l.id,
+              displayName: l.displayName,
+              status: statusOf(pkg.version, last),
+              score: last?.scoreScaled === null || last?.scoreScaled === undefined ? null : Math.round(last.scoreScaled * 100),
+              seconds: Math.round(mine.reduce((n, a) => n + a.totalSeconds, 0)),
+              attempts: mine.length,
+            };
+          })
+        : [],
+    }));
+  return { lesson, version: pkg.version, title: pkg.title, schemaVersion: pkg.schemaVersion, parts };
+}
+
+export interface InteractionView {
+  id: string;
+  type: string;
+  description: string;
+  response: string;
+  correct: string[];
+  result: string;
+  time: string;
+  latency: string;
+}
+
+/** One learner's attempts on each part, with their answers (interactions) as the SCO recorded them. */
+export async function learnerAnswers(em: EntityManager, actor: Actor, lessonId: number, learnerId: number) {
+  const { lesson, pkg, items, learnerIds } = await staffLesson(em, actor, lessonId);
+  if (!learnerIds.includes(learnerId)) throw new NotFound();
+  const learner = await em.findOneOrFail(User, learnerId);
+  const attempts = await em.find(ScormAttempt, { learner: learnerId, item: { $in: items.map((i) => i.id) } }, { orderBy: { number: 'asc' } });
+  const v12 = pkg.version === '1.2';
+  const parts = items
+    .filter((i) => i.launchUrl)
+    .map((i) => ({
+      id: i.id,
+      title: i.title,
+      attempts: attempts
+        .filter((a) => a.item.id === i.id)
+        .map((a) => ({
+          number: a.number,
+          status: statusOf(pkg.version, a),
+          score: a.scoreScaled == null ? null : Math.round(a.scoreScaled * 100),
+          seconds: Math.round(a.totalSeconds),
+          updatedAt: a.updatedAt,
+          interactions: interactionsOf(a.cmi, v12),
+        })),
+    }));
+  return { lesson, version: pkg.version, learner: { id: learner.id, displayName: learner.displayName }, parts };
+}
+
+function interactionsOf(cmi: Record<string, string>, v12: boolean): InteractionView[] {
+  const out: InteractionView[] = [];
+  for (let n = 0; `cmi.interactions.${n}.id` in cmi; n++) {
+    const at = (k: string) => cmi[`cmi.interactions.${n}.${k}`] ?? '';
+    const correct: string[] = [];
+    for (let c = 0; `cmi.interactions.${n}.correct_responses.${c}.pattern` in cmi; c++) correct.push(at(`correct_responses.${c}.pattern`));
+    out.push({
+      id: at('id'),
+      type: at('type'),
+      description: v12 ? '' : at('description'),
+      response: v12 ? at('student_response') : at('learner_response'),
+      correct,
+      result: at('result'),
+      time: v12 ? at('time') : at('timestamp'),
+      latency: at('latency'),
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The staff page: where a package may go, and the SCORM lessons already there
+
+export async function staffOverview(em: EntityManager, actor: Actor) {
+  const courses = await em.find(Course, coursesFollowedBy(actor), { orderBy: { title: 'asc' } });
+  const places = [];
+  for (const c of courses) {
+    for (const u of await unitsOfCourse(em, c.id)) places.push({ value: `${c.id}:${u.id}`, course: c.title, unit: u.title });
+  }
+  const packages = courses.length
+    ? await em.find(ScormPackage, { lesson: { course: { $in: courses.map((c) => c.id) }, retired: false } }, { populate: ['lesson.course'], orderBy: { importedAt: 'desc' } })
+    : [];
+  return {
+    places,
+    lessons: packages.map((p) => ({
+      id: p.lesson.id,
+      title: p.lesson.getEntity().title,
+      course: p.lesson.getEntity().course.getEntity().title,
+      version: p.version,
+      importedAt: p.importedAt,
+      zipBytes: p.zipBytes,
+    })),
+  };
+}
