@@ -445,8 +445,8 @@ export async function receiveCommit(em: EntityManager, claims: { attemptId: numb
 
 /**
  * Course progress follows the package: the lesson is done once every visible part is done, and
- * a sitting that ends with a score counts as one graded attempt (the course keeps the best). The
- * lesson's score is the mean of its parts' latest scores, in percent.
+ * a sitting that ends with a score on every SCO counts as one graded attempt (the course keeps the
+ * best). The lesson's score is the mean of its SCOs' latest scores, in percent.
  */
 async function reportProgress(em: EntityManager, learnerId: number, packageId: number, final: boolean) {
   const pkg = await em.findOneOrFail(ScormPackage, packageId, { populate: ['lesson'] });
@@ -457,8 +457,10 @@ async function reportProgress(em: EntityManager, learnerId: number, packageId: n
   for (const a of attempts) if (a.scoreScaled != null) scores.set(a.item.id, Math.max(0, a.scoreScaled));
   const lesson = { id: pkg.lesson.id, courseId: pkg.lesson.getEntity().course.id };
   const complete = parts.length > 0 && parts.every((p) => done.has(p.id));
-  if (final && scores.size) {
-    const score = Math.round((100 * [...scores.values()].reduce((a, b) => a + b, 0)) / scores.size);
+  // A score for the lesson only once every SCO has one: one part's 90% is not the lesson's.
+  const scos = parts.filter((p) => p.resourceType === 'sco');
+  if (final && scos.length && scos.every((p) => scores.has(p.id))) {
+    const score = Math.round((100 * scos.reduce((n, p) => n + scores.get(p.id)!, 0)) / scos.length);
     await recordQuizResult(em, learnerId, lesson, score, complete);
   }
   if (complete) await completeLesson(em, learnerId, lesson);

@@ -8,6 +8,9 @@ import type { Server } from 'node:http';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import type { Express } from 'express';
+import { Scorm12API } from 'scorm-again/scorm12';
+import { Scorm2004API } from 'scorm-again/scorm2004';
+import request from 'supertest';
 import { createContentApp } from '../../src/app.ts';
 import { createI18n } from '../../src/platform/i18n.ts';
 import { createLogger } from '../../src/platform/logger.ts';
@@ -120,3 +123,64 @@ export function playerConfig(html: string) {
 }
 
 export { post };
+
+/** One snapshot the runtime handed to the player's transport, numbered as the player numbers it. */
+export interface Snapshot {
+  session: number;
+  seq: number;
+  final: boolean;
+  cmi: unknown;
+  adl?: { nav: { request: string } };
+}
+
+/**
+ * A sitting played in this process: the lesson page is opened as `learner`, the player page read
+ * from the content origin, and scorm-again started with the launch data exactly as the player
+ * starts it. Commits are kept as snapshots; `deliver` posts them to the school as the player does
+ * (text/plain, from the content origin, with the launch token).
+ */
+export async function openRuntime(t: ScormTestApp, learner: Agent, lessonId: number, part?: number) {
+  const { path: playerPath } = await launch(learner, lessonId, part);
+  const page = await request(t.content).get(playerPath);
+  if (page.status !== 200) throw new Error(`player answered ${page.status}`);
+  const config = playerConfig(page.text);
+  const snapshots: Snapshot[] = [];
+  let seq = config.sessionSeq;
+  let token = config.token;
+  let api: Scorm12API | Scorm2004API;
+  const transport = {
+    processHttpRequest(_url: string, params: { cmi?: unknown }, immediate: boolean) {
+      seq += 1;
+      const snapshot: Snapshot = { session: config.session, seq, final: !!immediate, cmi: JSON.parse(JSON.stringify(params.cmi)) };
+      const nav = config.version === '2004' ? (api as Scorm2004API).adl?.nav?.request : undefined;
+      if (nav && nav !== '_none_') snapshot.adl = { nav: { request: nav } };
+      snapshots.push(snapshot);
+      return { result: true, errorCode: 0 };
+    },
+    updateSettings() {},
+  };
+  const settings = { lmsCommitUrl: config.commitUrl, dataCommitFormat: 'json', sendFullCommit: true, autocommit: false, logLevel: 5, httpService: transport } as never;
+  api = config.version === '1.2' ? new Scorm12API(settings) : new Scorm2004API(settings);
+  api.loadFromFlattenedJSON({ ...config.data, ...config.lms }, '');
+  const send = async (snapshot: Snapshot, overrides: Record<string, unknown> = {}) => {
+    const res = await request(t.app)
+      .post('/scorm/commit')
+      .set('Origin', t.contentOrigin)
+      .set('Content-Type', 'text/plain;charset=UTF-8')
+      .send(JSON.stringify({ token, ...snapshot, ...overrides }));
+    if (res.body?.token) token = res.body.token as string;
+    return res;
+  };
+  return {
+    api,
+    config,
+    snapshots,
+    send,
+    /** Posts every snapshot not yet posted, in order, and returns the answers. */
+    async deliver() {
+      const answers = [];
+      while (snapshots.length) answers.push(await send(snapshots.shift()!));
+      return answers;
+    },
+  };
+}
