@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { post, signIn } from '../support/agent.ts';
 import { bootApp, type TestApp } from '../support/app.ts';
 import { makeCohort, makeSchool, makeUser } from '../support/factories.ts';
-import { Shift } from '../../src/oncall/index.ts';
+import { toActor } from '../../src/accounts/index.ts';
+import { Shift, askFormFor } from '../../src/oncall/index.ts';
 import { upcomingWindows } from '../../src/oncall/rota.service.ts';
 import { formatDateTime } from '../../src/platform/views.ts';
 import { plain } from './support.ts';
@@ -78,6 +79,22 @@ describe('when the next teacher is on call', () => {
     expect(page).toContain(next!.now ? `Eleni Rota is on call now, until ${shown}.` : `The next teacher on call is Eleni Rota, from ${shown}.`);
     const home = plain(await (await signIn(t.app, learner.username)).get('/'));
     expect(home).toContain('Eleni Rota');
+  });
+
+  it('when a lesson or assignment page asks for its ask box, then a learner gets one with the next on-call time and staff get none', async () => {
+    const em = t.em();
+    const teacher = await makeUser(em, 'teacher', { displayName: 'Box teacher' });
+    const learner = await makeUser(em, 'learner');
+    const cohort = await makeCohort(em, s.programmeA, { teachers: [teacher], learners: [learner] });
+    await shift(cohort, teacher, 3, '10:00', '12:00', 'UTC');
+    // Monday 23 March 2026: the next shift is Wednesday's.
+    const monday = new Date('2026-03-23T08:00:00Z');
+    const box = await askFormFor(t.em(), toActor(learner), 'lesson', 42, monday);
+    expect(box).toMatchObject({ context: 'lesson', id: 42, showOnCall: true, onCall: { teacher: 'Box teacher', now: false, startsAt: new Date('2026-03-25T10:00:00Z') } });
+    expect(await askFormFor(t.em(), toActor(teacher), 'lesson', 42, monday)).toBeNull();
+    expect(await askFormFor(t.em(), undefined, 'lesson', 42, monday)).toBeNull();
+    const alone = await askFormFor(t.em(), toActor(s.learnerB1), 'assignment', 7, monday);
+    expect(alone).toMatchObject({ context: 'assignment', id: 7, onCall: null });
   });
 
   it('when a class has no on-call hours, then the learner is told the teachers still see questions', async () => {
