@@ -49,7 +49,7 @@ export const idorFixtures: IdorFixture[] = [
   { route: 'GET /cohorts/:id/import', params: (w) => ({ id: w.cohortB.id }) },
   { route: 'POST /cohorts/:id/import', params: (w) => ({ id: w.cohortB.id }) },
   // The matrix world holds no SCORM lesson, and a fixture may not add rows (the test counts them):
-  // these name one that does not exist. tests/scorm/access.test.ts tries real ones across programmes.
+  // these name one that does not exist. tests/scorm/teacher.test.ts tries real ones across programmes.
   { route: 'GET /scorm/lessons/:lessonId', params: () => ({ lessonId: 2_000_000_001 }) },
   { route: 'GET /scorm/lessons/:lessonId/report', params: () => ({ lessonId: 2_000_000_001 }) },
   { route: 'GET /scorm/lessons/:lessonId/learners/:learnerId', params: (w) => ({ lessonId: 2_000_000_001, learnerId: w.learnerB1.id }) },

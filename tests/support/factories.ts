@@ -5,7 +5,6 @@ import { User, hashPassword, type Role } from '../../src/accounts/index.ts';
 import { Cohort, Programme, enrol, newEnrolmentCode } from '../../src/programmes/index.ts';
 import { CohortCourse, Course, Lesson, Unit } from '../../src/courses/index.ts';
 import { Message, Thread } from '../../src/oncall/index.ts';
-import { ScormItem, ScormPackage } from '../../src/scorm/index.ts';
 
 export const PASSWORD = 'correct-horse-1';
 let passwordHash: string | undefined;
@@ -147,17 +146,4 @@ export async function makeThread(
   if (opts.answeredAt && opts.answeredBy) em.create(Message, { thread, author: opts.answeredBy, body: `An answer ${unique()}`, createdAt: opts.answeredAt });
   await em.flush();
   return thread;
-}
-
-/**
- * A SCORM lesson recorded directly (the importer has its own tests): a package row with one SCO,
- * appended to the course's first unit. Its files are not on disk.
- */
-export async function makeScormLesson(em: EntityManager, course: Course, opts: { version?: '1.2' | '2004' } = {}) {
-  const unit = await em.findOneOrFail(Unit, { course }, { orderBy: { position: 'asc' } });
-  const lesson = em.create(Lesson, { course, unit, slug: `scorm-${unique()}`, title: `SCORM ${unique()}`, type: 'scorm', minutes: 20, position: 1000, bodyHtml: '', bodyHtmlDataSaver: '', media: [], quiz: null });
-  const pkg = em.create(ScormPackage, { lesson, contentId: randomBytes(32).toString('hex'), version: opts.version ?? '1.2', schemaVersion: opts.version ?? '1.2', title: lesson.title, zipBytes: 1000, unpackedBytes: 2000, fileCount: 2, importedBy: null });
-  em.create(ScormItem, { package: pkg, identifier: 'ITEM-1', position: 0, depth: 0, title: lesson.title, visible: true, resourceType: 'sco', launchUrl: 'index.html', masteryScore: null, maxTimeAllowed: null, timeLimitAction: null, dataFromLms: null, completionThreshold: null, scaledPassingScore: null, prerequisites: null });
-  await em.flush();
-  return lesson;
 }
