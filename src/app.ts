@@ -41,6 +41,10 @@ export interface AppDeps {
 
 export function createApp(deps: AppDeps): Express {
   const { config, orm, pool, logger } = deps;
+  // When PostgreSQL closes an idle pooled connection (a restart, a failover), the pool emits
+  // 'error'; with no listener Node ends the whole process. The pool has already dropped that
+  // connection and opens a new one for the next query, so a warning is all it takes.
+  pool.on('error', (err) => logger.warn({ err }, 'session pool: an idle database connection was closed'));
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.TRUST_PROXY);
@@ -130,7 +134,7 @@ export function createApp(deps: AppDeps): Express {
   app.use((_req, res) => {
     res.status(404).render('errors/error', { title: 'errors:status.404', messageText: (res.locals.t as (k: string) => string)('errors:notFound.body'), status: 404 });
   });
-  app.use(errorHandler(logger));
+  app.use(errorHandler(logger, deps.i18n));
   return app;
 }
 
@@ -183,9 +187,20 @@ const viewLocals: express.RequestHandler = (req, res, next) => {
 };
 
 /** The one place errors become responses. Users see a translated page; stacks stay in the log. */
-function errorHandler(logger: Logger): ErrorRequestHandler {
+function errorHandler(logger: Logger, i18n: i18n): ErrorRequestHandler {
+  const chooseLanguage = i18nMiddleware(i18n);
   return (err, req, res, _next) => {
-    if (res.headersSent) return req.socket.destroy();
+    if (res.headersSent) {
+      // express-session reports a failed session save (the database is down) while the page it
+      // held back is still being written: let that page finish. An answer that stops half-way is
+      // cut off after a moment, so that it is not taken for a complete one.
+      logger.warn({ err, url: req.originalUrl }, 'failed after the answer was sent');
+      if (!res.writableFinished) {
+        const cut = setTimeout(() => req.socket.destroy(), 2000).unref();
+        res.once('close', () => clearTimeout(cut));
+      }
+      return;
+    }
     if (err instanceof SignInRequired && req.method === 'GET') {
       if (req.session) req.session.returnTo = req.originalUrl;
       return res.redirect(303, '/login');
@@ -220,7 +235,10 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
       logger.error({ err, url: req.originalUrl }, 'unhandled error');
     }
     res.status(status);
-    if (!res.locals.t) return res.type('text/plain').send(String(status));
-    res.render('errors/error', { title, messageText: (res.locals.t as (k: string, v?: object) => string)(message, vars), status });
+    const render = () => res.render('errors/error', { title, messageText: (res.locals.t as (k: string, v?: object) => string)(message, vars), status });
+    // A request that failed before its language was chosen (the session store could not reach the
+    // database) still gets its page, in the language of its cookie or browser.
+    if (!res.locals.t) return chooseLanguage(req, res, render);
+    render();
   };
 }

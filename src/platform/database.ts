@@ -46,6 +46,7 @@ export function ormConfig(url: string, entities: EntitySchema<any, any>[], opts:
     entities,
     extensions: [Migrator],
     pool: { max: opts.poolMax ?? 10 },
+    driverOptions: { onPoolCreated: releaseLostConnections },
     migrations: {
       path: migrationsPath,
       emit: 'ts',
@@ -62,6 +63,27 @@ export function ormConfig(url: string, entities: EntitySchema<any, any>[], opts:
     forceUndefined: false,
     debug: false,
   });
+}
+
+/**
+ * A pooled connection that PostgreSQL drops while it is checked out (a restart, a failover) goes
+ * back to the pool only when its holder releases it, and Kysely releases a transaction's
+ * connection only after its COMMIT or ROLLBACK succeeded, which they cannot on a dead connection.
+ * Each such connection would stay counted as in use for good, until the pool had none left and
+ * every request waited forever. So a connection that ends while checked out is released (and
+ * thrown away) at once; its holder's own release later does nothing.
+ */
+function releaseLostConnections(pool: pg.Pool) {
+  const checkedOut = new WeakSet<pg.PoolClient>();
+  pool.on('acquire', (client) => checkedOut.add(client));
+  pool.on('release', (_err, client) => checkedOut.delete(client));
+  pool.on('connect', (client) =>
+    client.once('end', () => {
+      if (!checkedOut.has(client)) return;
+      client.release(new Error('the database closed this connection'));
+      client.release = () => {};
+    }),
+  );
 }
 
 export async function openOrm(url: string, entities: EntitySchema<any, any>[], opts: { poolMax?: number } = {}) {

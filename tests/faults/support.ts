@@ -56,23 +56,36 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** `src/server.ts` in a process of its own, resolved once it says it is running. */
+/**
+ * `src/server.ts` in a process of its own (LOG_LEVEL=warn: it prints only trouble), resolved once
+ * /healthz answers 200.
+ */
 export async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, ['src/server.ts'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DEMO: 'false', LOG_LEVEL: 'info', SESSION_SECRET: SECRET, ...env },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DEMO: 'false', LOG_LEVEL: 'warn', SESSION_SECRET: SECRET, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('Dars is running')) resolve();
-    });
-    child.once('exit', (code, signal) => reject(new Error(`server exited (${code ?? signal}): ${out}`)));
-  });
-  return { child, url: `http://127.0.0.1:${port}`, output: () => out };
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code, signal) => reject(new Error(`server exited (${code ?? signal}): ${out}`))));
+  exited.catch(() => {});
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const ok = await Promise.race([
+      fetch(`${url}/healthz`).then(
+        (r) => r.status === 200,
+        () => false,
+      ),
+      exited,
+    ]);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`server did not become healthy: ${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, url, output: () => out };
 }
 
 /** Ends a child process and waits until it is gone. */
@@ -81,4 +94,64 @@ export async function kill(child: ChildProcess, signal: NodeJS.Signals) {
   const gone = new Promise((r) => child.once('exit', r));
   child.kill(signal);
   await gone;
+}
+
+/**
+ * A browser without JavaScript, as far as the server can tell: cookies, the page's CSRF token,
+ * form posts, redirects not followed (a 303 is the answer that says "stored").
+ */
+export class FormClient {
+  base: string;
+  csrf = '';
+  readonly cookies = new Map<string, string>();
+
+  constructor(base: string) {
+    this.base = base;
+  }
+
+  async request(method: 'GET' | 'POST', path: string, body?: URLSearchParams | FormData): Promise<Response> {
+    const res = await fetch(this.base + path, {
+      method,
+      body,
+      redirect: 'manual',
+      headers: { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'accept-language': 'en' },
+      signal: AbortSignal.timeout(15_000),
+    });
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const at = pair!.indexOf('=');
+      const [name, value] = [pair!.slice(0, at), pair!.slice(at + 1)];
+      if (value && !/expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.set(name, value);
+      else this.cookies.delete(name);
+    }
+    return res;
+  }
+
+  /** GETs a page and keeps its CSRF token. */
+  async page(path: string): Promise<{ status: number; text: string }> {
+    const res = await this.request('GET', path);
+    const text = await res.text();
+    const m = /name="_csrf" value="([^"]+)"/.exec(text) ?? /_csrf=([0-9a-zA-Z_-]+)/.exec(text);
+    if (m) this.csrf = m[1]!;
+    return { status: res.status, text };
+  }
+
+  async form(path: string, fields: Record<string, string>): Promise<Response> {
+    return this.request('POST', path, new URLSearchParams({ _csrf: this.csrf, ...fields }));
+  }
+
+  /** A multipart form: the CSRF token travels in the address, as the app's upload forms send it. */
+  async upload(path: string, fields: Record<string, string>, files: { field: string; name: string; type: string; data: Buffer }[]): Promise<Response> {
+    const form = new FormData();
+    for (const [k, v] of Object.entries(fields)) form.append(k, v);
+    for (const f of files) form.append(f.field, new Blob([new Uint8Array(f.data)], { type: f.type }), f.name);
+    return this.request('POST', `${path}${path.includes('?') ? '&' : '?'}_csrf=${encodeURIComponent(this.csrf)}`, form);
+  }
+
+  async signIn(username: string, password: string) {
+    await this.page('/login');
+    const res = await this.form('/login', { login: username, password });
+    if (res.status !== 303) throw new Error(`sign-in of ${username} answered ${res.status}`);
+    await this.page('/profile');
+  }
 }
