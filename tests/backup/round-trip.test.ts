@@ -132,7 +132,8 @@ describe('backup and restore', () => {
     expect(copy.code).toBe(0);
     const dump = path.join(damaged, 'tables', 'users.copy.gz');
     const bytes = readFileSync(dump);
-    bytes[bytes.length - 10] ^= 0xff;
+    const at = bytes.length - 10;
+    bytes[at] = bytes[at]! ^ 0xff;
     writeFileSync(dump, bytes);
     const url = await emptyDatabase();
     const dataDir = tmp('dars-restored-');
