@@ -1,3 +1,5 @@
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Submission, SubmissionFile, SubmissionVersion } from '../../src/assignments/index.ts';
@@ -25,6 +27,12 @@ async function sendWork(agent: Agent, assignmentId: number, opts: { text?: strin
   if (opts.text !== undefined) req = req.field('text', opts.text);
   for (const f of opts.files ?? []) req = req.attach('files', f.buffer, { filename: f.name, contentType: f.type ?? 'application/octet-stream' });
   return req.field('action', opts.action ?? 'submit');
+}
+
+/** Every file in the store, half-written ones included: a refused upload leaves none behind. */
+function storedFiles(): string[] {
+  if (!existsSync(storage.root)) return [];
+  return readdirSync(storage.root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name)).sort();
 }
 
 const submissionOf = (assignmentId: number, learnerId: number) => t.em().findOne(Submission, { assignment: assignmentId, learner: learnerId });
@@ -82,12 +90,14 @@ describe('uploads that are refused', () => {
   async function expectRefused(files: { name: string; buffer: Buffer; type?: string }[], message: string | RegExp, over: Parameters<typeof makeAssignment>[3] = {}) {
     const a = await makeAssignment(t.em(), school.teacherA, [school.cohortA], over);
     const agent = await signIn(t.app, school.learnerA1.username);
-    const before = (await storage.root) && (await t.em().count(SubmissionFile, {}));
+    const before = await t.em().count(SubmissionFile, {});
+    const filesBefore = storedFiles();
     const res = await sendWork(agent, a.id, { text: 'my words are kept', files });
     expect(res.status).toBe(422);
     expect(res.text).toMatch(message);
     expect(res.text).toContain('my words are kept');
     expect(await t.em().count(SubmissionFile, {})).toBe(before);
+    expect(storedFiles()).toEqual(filesBefore);
     expect(await t.em().count(SubmissionVersion, { submission: { assignment: a.id } })).toBe(0);
   }
 
