@@ -56,15 +56,43 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Where a started server listens: the school and its SCORM content origin (a second port). */
+export interface ServerPorts {
+  port: number;
+  contentPort: number;
+}
+
+export interface StartedServer {
+  child: ChildProcess;
+  url: string;
+  contentOrigin: string;
+  ports: ServerPorts;
+  output: () => string;
+}
+
 /**
  * `src/server.ts` in a process of its own (LOG_LEVEL=warn: it prints only trouble), resolved once
- * /healthz answers 200.
+ * /healthz answers 200. Given `ports`, it listens where an earlier one did, as a restarted server
+ * does; otherwise on free ports (never the default content port, which tests running side by
+ * side would fight over).
  */
-export async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const port = await freePort();
+export async function startServer(env: Record<string, string>, ports?: ServerPorts): Promise<StartedServer> {
+  const { port, contentPort } = ports ?? { port: await freePort(), contentPort: await freePort() };
   const url = `http://127.0.0.1:${port}`;
+  const contentOrigin = `http://127.0.0.1:${contentPort}`;
   const child = spawn(process.execPath, ['src/server.ts'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DEMO: 'false', LOG_LEVEL: 'warn', SESSION_SECRET: SECRET, ...env },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      APP_ORIGIN: `http://localhost:${port}`,
+      CONTENT_ORIGIN: contentOrigin,
+      CONTENT_PORT: String(contentPort),
+      DEMO: 'false',
+      LOG_LEVEL: 'warn',
+      SESSION_SECRET: SECRET,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -85,7 +113,7 @@ export async function startServer(env: Record<string, string>): Promise<{ child:
     if (Date.now() > deadline) throw new Error(`server did not become healthy: ${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { child, url, output: () => out };
+  return { child, url, contentOrigin, ports: { port, contentPort }, output: () => out };
 }
 
 /** Ends a child process and waits until it is gone. */
