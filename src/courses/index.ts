@@ -44,4 +44,6 @@ export {
 } from './courses.service.ts';
 export { lessonsCompletedBy, studySecondsBy, quizScoresFor, completeLesson, recordQuizResult, type QuizScore } from './progress.service.ts';
 export { courseCapabilities, coursesVisibleTo, coursesFollowedBy } from './courses.policy.ts';
+export { coursesRoutes, type CoursesDeps } from './courses.routes.ts';
+export { coursesHomeSection } from './home-section.ts';
 export { importCourses, importShippedCourses, formatImportReport, noCoursesYet, COURSES_ROOT, type CourseImportResult } from './course-import.ts';

@@ -80,4 +80,16 @@ export const idorFixtures: IdorFixture[] = [
   { route: 'POST /questions/:id/resolve', params: () => ({ id: 2_000_000_016 }) },
   { route: 'GET /questions/:id/files/:fileId', params: () => ({ id: 2_000_000_016, fileId: 2_000_000_017 }) },
   { route: 'POST /rota/:id/remove', params: () => ({ id: 2_000_000_018 }) },
+  // Courses: the matrix world holds no course, and a fixture may not add rows, so these name a
+  // course, lesson and quiz attempt that do not exist; cohort B is real. tests/courses/pages.test.ts
+  // tries real ones across classes and programmes.
+  { route: 'GET /courses/:id', params: () => ({ id: 2_000_000_021 }) },
+  { route: 'POST /courses/:id/offers', params: (w) => ({ id: 2_000_000_021, cohortId: w.cohortB.id }) },
+  { route: 'POST /courses/:id/offers/:cohortId/withdraw', params: (w) => ({ id: 2_000_000_021, cohortId: w.cohortB.id }) },
+  { route: 'GET /lessons/:id', params: () => ({ id: 2_000_000_022 }) },
+  { route: 'POST /lessons/:id/done', params: () => ({ id: 2_000_000_022 }) },
+  { route: 'POST /lessons/:id/quiz', params: () => ({ id: 2_000_000_022 }) },
+  { route: 'GET /lessons/:id/attempts/:attemptId', params: () => ({ id: 2_000_000_022, attemptId: 2_000_000_023 }) },
+  { route: 'GET /cohorts/:id/courses/:courseId/progress', params: (w) => ({ id: w.cohortB.id, courseId: 2_000_000_021 }) },
+  { route: 'GET /media/:file', publicBecause: 'course media, named by the hash of its bytes and the same for every learner of the course' },
 ];

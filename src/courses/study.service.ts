@@ -1,0 +1,295 @@
+/**
+ * What the course pages show and do: a learner's catalogue, a course outline with their progress,
+ * a lesson with its neighbours, "done", quiz submissions and their results; a teacher's view of a
+ * cohort's progress; coordinators offering courses to cohorts.
+ */
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Actor } from '../platform/actor.ts';
+import { Conflict, Forbidden, InvalidInput, NotFound } from '../platform/errors.ts';
+import { Cohort, Enrolment } from '../programmes/index.ts';
+import { CohortCourse, Course, CourseCompletion, Lesson, LessonProgress, QuizAttempt } from './course.entity.ts';
+import { cohortsFollowedBy, cohortsOfferableBy, coursesVisibleTo } from './courses.policy.ts';
+import { courseUrl, lessonCounts, lessonUrl, mayStudy, unitsOfCourse } from './courses.service.ts';
+import { completeLesson, recordQuizResult, recordVisit } from './progress.service.ts';
+import { grade, parseAnswers } from './quiz.ts';
+
+/** A course visible to the actor, or NotFound; a learner whose cohorts are not offered it gets Forbidden. */
+export async function courseFor(em: EntityManager, actor: Actor, courseId: number) {
+  const course = await em.findOne(Course, courseId);
+  if (!course) throw new NotFound();
+  if (!(await em.count(Course, { $and: [{ id: courseId }, coursesVisibleTo(actor)] }))) throw new Forbidden();
+  return course;
+}
+
+/** Lessons done, per course, for one learner. */
+async function doneCounts(em: EntityManager, learnerId: number, courseIds: number[]) {
+  const out = new Map<number, number>();
+  if (!courseIds.length) return out;
+  const rows = (await em.execute(
+    `SELECT p.course_id, count(*)::int AS n FROM lesson_progress p JOIN lessons l ON l.id = p.lesson_id
+     WHERE p.learner_id = ? AND p.completed_at IS NOT NULL AND l.retired = false AND p.course_id IN (${courseIds.map(() => '?').join(',')})
+     GROUP BY p.course_id`,
+    [learnerId, ...courseIds],
+  )) as { course_id: number; n: number }[];
+  for (const r of rows) out.set(r.course_id, r.n);
+  return out;
+}
+
+export async function catalogue(em: EntityManager, actor: Actor) {
+  const courses = await em.find(Course, coursesVisibleTo(actor), { orderBy: { title: 'asc' } });
+  const ids = courses.map((c) => c.id);
+  const totals = await lessonCounts(em, ids);
+  const done = actor.role === 'learner' ? await doneCounts(em, actor.id, ids) : new Map<number, number>();
+  const completed = actor.role === 'learner' ? new Set((await em.find(CourseCompletion, { learner: actor.id, course: { $in: ids } })).map((c) => c.course.id)) : new Set<number>();
+  return courses.map((c) => {
+    const total = totals.get(c.id) ?? 0;
+    const d = done.get(c.id) ?? 0;
+    return {
+      id: c.id,
+      url: courseUrl(c.id),
+      title: c.title,
+      summary: c.summary,
+      level: c.level,
+      studyHours: c.studyHours,
+      image: c.image,
+      total,
+      done: d,
+      percent: total ? Math.round((100 * d) / total) : 0,
+      completed: completed.has(c.id),
+    };
+  });
+}
+
+type LessonState = { done: boolean; bestScore: number | null };
+
+async function progressOf(em: EntityManager, learnerId: number, courseId: number) {
+  const rows = await em.find(LessonProgress, { learner: learnerId, course: courseId });
+  return new Map<number, LessonState>(rows.map((p) => [p.lesson.id, { done: !!p.completedAt, bestScore: p.bestScore ?? null }]));
+}
+
+/** The course page: units with their lessons, and for a learner what is done and where to go next. */
+export async function courseOutline(em: EntityManager, actor: Actor, courseId: number) {
+  const course = await courseFor(em, actor, courseId);
+  const units = await unitsOfCourse(em, courseId);
+  const learner = actor.role === 'learner';
+  const progress = learner ? await progressOf(em, actor.id, courseId) : new Map<number, LessonState>();
+  const lessons = units.flatMap((u) => u.lessons);
+  const next = lessons.find((l) => !progress.get(l.id)?.done) ?? null;
+  const done = lessons.filter((l) => progress.get(l.id)?.done).length;
+  const completion = learner ? await em.findOne(CourseCompletion, { learner: actor.id, course: courseId }) : null;
+  return {
+    course: { id: course.id, title: course.title, summary: course.summary, level: course.level, studyHours: course.studyHours, license: course.license, image: course.image },
+    units: units.map((u) => ({
+      title: u.title,
+      minutes: u.lessons.reduce((n, l) => n + l.minutes, 0),
+      lessons: u.lessons.map((l) => ({ ...l, done: !!progress.get(l.id)?.done, bestScore: progress.get(l.id)?.bestScore ?? null, isNext: l.id === next?.id })),
+    })),
+    total: lessons.length,
+    done,
+    percent: lessons.length ? Math.round((100 * done) / lessons.length) : 0,
+    completedAt: completion?.completedAt ?? null,
+    next: next ? { id: next.id, title: next.title, url: next.url } : null,
+    /** Lessons a phone keeps for reading offline: the next few not yet done. */
+    offline: lessons.filter((l) => !progress.get(l.id)?.done).slice(0, 3).map((l) => l.url),
+  };
+}
+
+/** A lesson the actor may open (learners: offered course; staff: a course they follow or, for coordinators, any). */
+async function openLesson(em: EntityManager, actor: Actor, lessonId: number) {
+  const lesson = await em.findOne(Lesson, { id: lessonId, retired: false }, { populate: ['course', 'unit'] });
+  if (!lesson) throw new NotFound();
+  if (actor.role === 'learner') {
+    if (!(await mayStudy(em, actor, lesson.course.id))) throw new Forbidden();
+  } else if (!(await em.count(Course, { $and: [{ id: lesson.course.id }, coursesVisibleTo(actor)] }))) {
+    throw new Forbidden();
+  }
+  return lesson;
+}
+
+async function neighbours(em: EntityManager, lesson: Lesson) {
+  const siblings = await em.find(Lesson, { course: lesson.course.id, retired: false }, { orderBy: { position: 'asc' }, fields: ['id', 'title', 'position'] });
+  const i = siblings.findIndex((l) => l.id === lesson.id);
+  const link = (l: { id: number; title: string } | undefined) => (l ? { url: lessonUrl(l.id), title: l.title } : null);
+  return { previous: link(siblings[i - 1]), next: link(siblings[i + 1]), number: i + 1, of: siblings.length };
+}
+
+/**
+ * The lesson page. A learner's visit is recorded (time spent, started) unless the page is only
+ * being fetched ahead for offline reading or shown again with a form's errors.
+ */
+export async function lessonPage(em: EntityManager, actor: Actor, lessonId: number, opts: { recordVisit: boolean }) {
+  const lesson = await openLesson(em, actor, lessonId);
+  const learner = actor.role === 'learner';
+  // A SCORM package keeps its own time and completion (src/scorm): its page only leads there.
+  if (learner && opts.recordVisit && lesson.type !== 'scorm') await recordVisit(em, actor.id, { id: lesson.id, courseId: lesson.course.id });
+  const progress = learner ? await em.findOne(LessonProgress, { learner: actor.id, lesson: lesson.id }) : null;
+  const lastAttempt = learner && lesson.type === 'quiz' ? await em.findOne(QuizAttempt, { learner: actor.id, lesson: lesson.id }, { orderBy: { id: 'desc' } }) : null;
+  return {
+    lesson,
+    courseTitle: lesson.course.getEntity().title,
+    unitTitle: lesson.unit?.getEntity().title ?? null,
+    done: !!progress?.completedAt,
+    bestScore: progress?.bestScore ?? null,
+    attempts: progress?.attempts ?? 0,
+    lastAttemptUrl: lastAttempt ? `${lessonUrl(lesson.id)}/attempts/${lastAttempt.id}` : null,
+    ...(await neighbours(em, lesson)),
+  };
+}
+
+/** "Mark as done" on a text, audio or video lesson. Doing it twice changes nothing. Returns where to go next. */
+export async function markDone(em: EntityManager, actor: Actor, lessonId: number) {
+  if (actor.role !== 'learner') throw new Forbidden();
+  const lesson = await openLesson(em, actor, lessonId);
+  // A quiz is done by passing it, never by a tap.
+  if (lesson.type === 'quiz') throw new Conflict('courses:lesson.quizByPassing');
+  const courseComplete = await completeLesson(em, actor.id, { id: lesson.id, courseId: lesson.course.id });
+  const { next } = await neighbours(em, lesson);
+  return { title: lesson.title, courseId: lesson.course.id, next, courseComplete };
+}
+
+/**
+ * Grades a quiz submission and records it once: the idempotency key made by the form makes a
+ * double tap or an offline answer sent again the same attempt. Returns the attempt's id.
+ */
+export async function submitQuiz(em: EntityManager, actor: Actor, lessonId: number, body: Record<string, unknown>, key: string) {
+  if (actor.role !== 'learner') throw new Forbidden();
+  const lesson = await openLesson(em, actor, lessonId);
+  if (lesson.type !== 'quiz' || !lesson.quiz) throw new NotFound();
+  const earlier = await em.findOne(QuizAttempt, { learner: actor.id, idempotencyKey: key });
+  if (earlier) return earlier.id;
+  const answers = parseAnswers(lesson.quiz, body);
+  const { score, passed, results } = grade(lesson.quiz, answers);
+  try {
+    return await em.transactional(async (tx) => {
+      const attempt = tx.create(QuizAttempt, { learner: actor.id, lesson: lesson.id, idempotencyKey: key, score, passed, results });
+      await tx.flush();
+      await recordQuizResult(tx, actor.id, { id: lesson.id, courseId: lesson.course.id }, score, passed);
+      return attempt.id;
+    });
+  } catch (err) {
+    // The same key arriving twice at once: the other request recorded it.
+    if (!(err instanceof UniqueConstraintViolationException)) throw err;
+    em.clear();
+    const other = await em.findOne(QuizAttempt, { learner: actor.id, idempotencyKey: key });
+    if (!other) throw err;
+    return other.id;
+  }
+}
+
+/** One attempt with every question, the learner's answer, the right answer and the explanation. */
+export async function attemptResult(em: EntityManager, actor: Actor, lessonId: number, attemptId: number) {
+  const attempt = await em.findOne(QuizAttempt, { id: attemptId, lesson: lessonId, learner: actor.id });
+  if (!attempt) throw new NotFound();
+  const lesson = await openLesson(em, actor, lessonId);
+  const byId = new Map(attempt.results.map((r) => [r.id, r]));
+  return {
+    lesson,
+    courseTitle: lesson.course.getEntity().title,
+    score: attempt.score,
+    passed: attempt.passed,
+    passScore: lesson.quiz?.passScore ?? 0,
+    submittedAt: attempt.submittedAt,
+    questions: (lesson.quiz?.questions ?? []).map((q) => reviewOf(q, byId.get(q.id)?.given ?? [], byId.get(q.id)?.correct ?? false)),
+    ...(await neighbours(em, lesson)),
+  };
+}
+
+/** A question as shown after submitting (or to staff): every option marked right or chosen. */
+export function reviewOf(q: NonNullable<Lesson['quiz']>['questions'][number], given: string[], correct: boolean) {
+  return {
+    prompt: q.prompt,
+    correct,
+    fill: q.type === 'fill',
+    given: q.type === 'fill' ? (given[0] ?? '') : null,
+    answers: q.answers,
+    options: q.options.map((o) => ({ text: o.text, right: o.correct, chosen: given.includes(o.id) })),
+    explanation: q.explanation,
+  };
+}
+
+/** The home page's "continue where you stopped": the lesson last opened, or the next one after it if that is done. */
+export async function whereToContinue(em: EntityManager, actor: Actor) {
+  if (actor.role !== 'learner') return null;
+  const courses = await em.find(Course, coursesVisibleTo(actor), { orderBy: { title: 'asc' }, fields: ['id', 'title'] });
+  if (!courses.length) return null;
+  const ids = courses.map((c) => c.id);
+  const last = await em.findOne(LessonProgress, { learner: actor.id, course: { $in: ids }, lesson: { retired: false } }, { orderBy: { lastVisitedAt: 'desc' }, populate: ['lesson'] });
+  const courseId = last?.course.id ?? courses[0]!.id;
+  const course = courses.find((c) => c.id === courseId)!;
+  const outline = await courseOutline(em, actor, courseId);
+  const lastLesson = last?.lesson.getEntity();
+  const lesson = lastLesson && !last?.completedAt ? { title: lastLesson.title, url: lessonUrl(lastLesson.id) } : outline.next;
+  return {
+    started: !!last,
+    course: { title: course.title, url: courseUrl(course.id), done: outline.done, total: outline.total, percent: outline.percent },
+    lesson,
+  };
+}
+
+/** A cohort's progress in a course, lesson by lesson, for its teachers and coordinators. */
+export async function cohortProgress(em: EntityManager, actor: Actor, cohortId: number, courseId: number) {
+  const cohort = await em.findOne(Cohort, { $and: [{ id: cohortId }, cohortsFollowedBy(actor)] });
+  if (!cohort) throw new NotFound();
+  if (!(await em.count(CohortCourse, { cohort: cohortId, course: courseId }))) throw new NotFound();
+  const course = await em.findOneOrFail(Course, courseId);
+  const lessons = (await unitsOfCourse(em, courseId)).flatMap((u) => u.lessons);
+  const enrolments = await em.find(Enrolment, { cohort: cohortId, status: 'active' }, { populate: ['learner'], orderBy: { learner: { displayName: 'asc' } } });
+  const learnerIds = enrolments.map((e) => e.learner.id);
+  const rows = learnerIds.length ? await em.find(LessonProgress, { course: courseId, learner: { $in: learnerIds } }) : [];
+  const cell = new Map(rows.map((p) => [`${p.learner.id}:${p.lesson.id}`, p]));
+  return {
+    cohort: { id: cohort.id, name: cohort.name },
+    course: { id: course.id, title: course.title, url: courseUrl(course.id) },
+    lessons: lessons.map((l, i) => {
+      const done = learnerIds.filter((id) => cell.get(`${id}:${l.id}`)?.completedAt).length;
+      return { number: i + 1, title: l.title, type: l.type, done, of: learnerIds.length };
+    }),
+    learners: enrolments.map((e) => {
+      const cells = lessons.map((l) => {
+        const p = cell.get(`${e.learner.id}:${l.id}`);
+        return { done: !!p?.completedAt, started: !!p, score: p?.bestScore ?? null, minutes: p ? Math.round(p.secondsSpent / 60) : 0 };
+      });
+      return { name: e.learner.getEntity().displayName, done: cells.filter((c) => c.done).length, minutes: cells.reduce((n, c) => n + c.minutes, 0), cells };
+    }),
+  };
+}
+
+/** Offers on a course page: the cohorts it is offered to that the actor sees, and those they may still offer it to. */
+export async function offersOf(em: EntityManager, actor: Actor, courseId: number) {
+  const offers = await em.find(CohortCourse, { course: courseId, cohort: cohortsFollowedBy(actor) }, { populate: ['cohort', 'cohort.programme'], orderBy: { cohort: { name: 'asc' } } });
+  const managed = await em.find(Cohort, cohortsOfferableBy(actor), { populate: ['programme'], orderBy: { name: 'asc' } });
+  const offered = new Set(offers.map((o) => o.cohort.id));
+  const manages = new Set(managed.map((c) => c.id));
+  return {
+    offers: offers.map((o) => ({
+      cohortId: o.cohort.id,
+      name: o.cohort.getEntity().name,
+      programme: o.cohort.getEntity().programme.getEntity().name,
+      progressUrl: `/cohorts/${o.cohort.id}/courses/${courseId}/progress`,
+      canWithdraw: manages.has(o.cohort.id),
+    })),
+    offerable: managed.filter((c) => !offered.has(c.id)).map((c) => ({ id: c.id, name: c.name, programme: c.programme.getEntity().name })),
+  };
+}
+
+export async function offerCourse(em: EntityManager, actor: Actor, courseId: number, cohortId: number) {
+  await courseFor(em, actor, courseId);
+  const cohort = await em.findOne(Cohort, { $and: [{ id: cohortId }, cohortsOfferableBy(actor)] });
+  if (!cohort) throw new InvalidInput({ cohortId: { key: 'validation:choose' } });
+  await em.execute(
+    `INSERT INTO cohort_courses (cohort_id, course_id, offered_by_id, offered_at) VALUES (?, ?, ?, now()) ON CONFLICT (cohort_id, course_id) DO NOTHING`,
+    [cohort.id, courseId, actor.id],
+  );
+  return cohort;
+}
+
+export async function withdrawOffer(em: EntityManager, actor: Actor, courseId: number, cohortId: number) {
+  const cohort = await em.findOne(Cohort, { $and: [{ id: cohortId }, cohortsOfferableBy(actor)] });
+  if (!cohort) throw new NotFound();
+  const offer = await em.findOne(CohortCourse, { cohort: cohortId, course: courseId });
+  if (!offer) throw new NotFound();
+  // Progress stays: learners who are offered the course again find their work where they left it.
+  await em.remove(offer).flush();
+  return cohort;
+}
