@@ -26,6 +26,7 @@ import { csrf, isCsrfError, markInvalidUtf8, noStoreWhenSignedIn, rateLimiter, r
 import { fileStorage } from './platform/storage.ts';
 import { setupViews } from './platform/views.ts';
 import { programmesRoutes, usersInProgrammesOf } from './programmes/index.ts';
+import { reportsRoutes } from './reports/index.ts';
 import { COMMIT_PATH, createContentOrigin, scormRoutes, tokenSigner } from './scorm/index.ts';
 
 export interface AppDeps {
@@ -119,6 +120,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(allowancesRoutes({ orm, facts: eligibilityFacts, csvLimitBytes: config.CSV_LIMIT_KB * 1024 }));
+  app.use(reportsRoutes({ orm, minCell: config.REPORT_MIN_CELL, targets: { languageHours: config.REPORT_LANGUAGE_HOURS, softSkillsHours: config.REPORT_SOFT_SKILLS_HOURS } }));
   app.use(oncallRoutes({ orm, storage: fileStorage(config.dataDir), contexts: contextLookups }));
   app.use(assignmentsRoutes({ orm, storage: fileStorage(config.dataDir) }));
   app.use(

@@ -64,6 +64,11 @@ const schema = z.object({
   CONTENT_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   /** Largest SCORM package upload (the .zip), in megabytes. Unpacked it may take five times that. */
   SCORM_MAX_MB: z.coerce.number().int().positive().max(2000).default(200),
+  /** Reports: the smallest count of people an export shows; fewer are written as "<N" (small-cell suppression). */
+  REPORT_MIN_CELL: z.coerce.number().int().min(1).max(100).default(5),
+  /** Reports: study hours a learner should reach per six-month cycle, in language courses and in soft-skills courses. */
+  REPORT_LANGUAGE_HOURS: z.coerce.number().int().min(0).max(5000).default(280),
+  REPORT_SOFT_SKILLS_HOURS: z.coerce.number().int().min(0).max(5000).default(80),
 });
 
 export type Config = z.infer<typeof schema> & { SESSION_SECRET: string; dataDir: string };

@@ -1,0 +1,97 @@
+/** Allowances issued against budget and the data learners used. Read-only; see scope.ts. */
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ReportViewer } from '../reports.policy.ts';
+import type { ReportFilters } from '../reports.schemas.ts';
+import { groupOf, population, scopeProgrammes, type Range } from './scope.ts';
+import { rows, sql } from './sql.ts';
+
+export interface AllowanceMonth {
+  /** First day of the month (YYYY-MM-01). */
+  month: string;
+  unit: 'megabytes' | 'airtime';
+  currency: string | null;
+  /** Learners with an allowance (not cancelled) for a period starting this month. */
+  learners: number;
+  issued: number;
+  /** The budgets of the periods issued this month, under the scheme version each batch used. */
+  budget: number;
+  /** Megabytes (10^6 bytes) Dars sent to these learners this month; megabyte rows only. */
+  usedMegabytes: number | null;
+}
+
+export async function allowancesByMonth(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range): Promise<AllowanceMonth[]> {
+  const issued = await rows<{ month: string; unit: 'megabytes' | 'airtime'; currency: string | null; learners: number; issued: string }>(
+    em,
+    sql`SELECT to_char(date_trunc('month', i.period_start), 'YYYY-MM-DD') AS month, i.unit, i.currency,
+               count(DISTINCT i.learner_id)::int AS learners, sum(i.amount) AS issued
+          FROM allowance_issues i JOIN allowance_schemes s ON s.id = i.scheme_id
+         WHERE s.programme_id IN (${scopeProgrammes(viewer, f)}) AND i.status <> 'cancelled'
+           AND i.period_start >= ${range.from}::date AND i.period_start <= ${range.to}::date
+           AND i.learner_id IN (${population(viewer, f, range)})
+         GROUP BY 1, 2, 3`,
+  );
+  const budgets = await rows<{ month: string; unit: 'megabytes' | 'airtime'; currency: string | null; budget: string }>(
+    em,
+    sql`WITH periods AS (
+          SELECT DISTINCT ON (b.scheme_id, b.period_start) b.period_start, v.unit, v.currency, v.budget
+            FROM allowance_batches b JOIN allowance_scheme_versions v ON v.id = b.version_id JOIN allowance_schemes s ON s.id = b.scheme_id
+           WHERE s.programme_id IN (${scopeProgrammes(viewer, f)}) AND b.period_start >= ${range.from}::date AND b.period_start <= ${range.to}::date
+           ORDER BY b.scheme_id, b.period_start, b.id DESC
+        )
+        SELECT to_char(date_trunc('month', period_start), 'YYYY-MM-DD') AS month, unit, currency, sum(budget) AS budget FROM periods GROUP BY 1, 2, 3`,
+  );
+  const used = await rows<{ month: string; bytes: string }>(
+    em,
+    sql`SELECT to_char(date_trunc('month', d.day), 'YYYY-MM-DD') AS month, sum(d.bytes) AS bytes FROM data_usage d
+         WHERE d.day >= ${range.from}::date AND d.day <= ${range.to}::date AND d.learner_id IN (${population(viewer, f, range)})
+         GROUP BY 1`,
+  );
+  const out = new Map<string, AllowanceMonth>();
+  const row = (month: string, unit: 'megabytes' | 'airtime', currency: string | null) => {
+    const key = `${month}|${unit}|${currency ?? ''}`;
+    let r = out.get(key);
+    if (!r) {
+      r = { month, unit, currency, learners: 0, issued: 0, budget: 0, usedMegabytes: unit === 'megabytes' ? 0 : null };
+      out.set(key, r);
+    }
+    return r;
+  };
+  for (const i of issued) Object.assign(row(i.month, i.unit, i.currency), { learners: i.learners, issued: Number(i.issued) });
+  for (const b of budgets) row(b.month, b.unit, b.currency).budget = Number(b.budget);
+  for (const u of used) row(u.month, 'megabytes', null).usedMegabytes = Math.round(Number(u.bytes) / 1_000_000);
+  return [...out.values()].sort((a, b) => a.month.localeCompare(b.month) || a.unit.localeCompare(b.unit) || (a.currency ?? '').localeCompare(b.currency ?? ''));
+}
+
+export interface AllowanceGroup {
+  group: string | null;
+  learners: number;
+  /** Learners with a megabyte allowance in the range, the megabytes issued to them, and what they used. */
+  issuedLearners: number;
+  issuedMegabytes: number;
+  usedMegabytes: number;
+}
+
+export async function allowancesByGroup(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range): Promise<AllowanceGroup[]> {
+  const result = await rows<{ group: string | null; learners: number; issued_learners: number; issued: string | null; used: string | null }>(
+    em,
+    sql`WITH pop AS (${population(viewer, f, range)}),
+        iss AS (
+          SELECT i.learner_id, sum(i.amount) AS mb FROM allowance_issues i JOIN allowance_schemes s ON s.id = i.scheme_id
+           WHERE s.programme_id IN (${scopeProgrammes(viewer, f)}) AND i.status <> 'cancelled' AND i.unit = 'megabytes'
+             AND i.period_start >= ${range.from}::date AND i.period_start <= ${range.to}::date AND i.learner_id IN (SELECT learner_id FROM pop)
+           GROUP BY i.learner_id
+        ),
+        spent AS (
+          SELECT d.learner_id, sum(d.bytes) AS bytes FROM data_usage d
+           WHERE d.day >= ${range.from}::date AND d.day <= ${range.to}::date AND d.learner_id IN (SELECT learner_id FROM pop)
+           GROUP BY d.learner_id
+        ),
+        x AS (
+          SELECT ${groupOf(f.by, range)} AS g, iss.mb, spent.bytes FROM pop JOIN users u ON u.id = pop.learner_id
+            LEFT JOIN iss ON iss.learner_id = pop.learner_id LEFT JOIN spent ON spent.learner_id = pop.learner_id
+        )
+        SELECT g AS "group", count(*)::int AS learners, count(mb)::int AS issued_learners, sum(mb) AS issued, sum(bytes) AS used
+          FROM x GROUP BY GROUPING SETS ((g), ())`,
+  );
+  return result.map((r) => ({ group: r.group, learners: r.learners, issuedLearners: r.issued_learners, issuedMegabytes: Number(r.issued ?? 0), usedMegabytes: Math.round(Number(r.used ?? 0) / 1_000_000) }));
+}

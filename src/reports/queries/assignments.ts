@@ -1,0 +1,72 @@
+/** Assignment turn-in and grading turnaround. Read-only; see scope.ts. */
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ReportViewer } from '../reports.policy.ts';
+import type { ReportFilters } from '../reports.schemas.ts';
+import { groupOf, scopeCohorts, type Range } from './scope.ts';
+import { raw, rows, sql, type Sql } from './sql.ts';
+
+/**
+ * Learner–assignment pairs that were due: assignments set for a cohort in scope and due in the
+ * range, for each learner enrolled in that cohort when it was due; with whether work was handed in
+ * and, once graded, the seconds from the graded version's hand-in to its grade.
+ */
+function due(viewer: ReportViewer, f: ReportFilters, range: Range): Sql {
+  const course = f.courseId ? sql`AND a.unit_id IN (SELECT cu.id FROM course_units cu WHERE cu.course_id = ${f.courseId})` : raw('');
+  return sql`SELECT DISTINCT ON (a.id, e.learner_id) a.id AS assignment_id, e.learner_id,
+      coalesce(s.submitted_version, 0) > 0 AS turned_in,
+      g.id IS NOT NULL AS graded,
+      extract(epoch FROM g.graded_at - sv.submitted_at) AS turnaround
+    FROM assignments a
+    JOIN assignment_cohorts ac ON ac.assignment_id = a.id AND ac.cohort_id IN (${scopeCohorts(viewer, f)})
+    JOIN enrolments e ON e.cohort_id = ac.cohort_id AND e.enrolled_at <= a.due_at AND (e.withdrawn_at IS NULL OR e.withdrawn_at > a.due_at)
+    LEFT JOIN submissions s ON s.assignment_id = a.id AND s.learner_id = e.learner_id
+    LEFT JOIN grades g ON g.submission_id = s.id
+    LEFT JOIN submission_versions sv ON sv.submission_id = s.id AND sv.number = g.version_number
+    WHERE a.due_at >= ${range.start} AND a.due_at < ${range.end} ${course}
+    ORDER BY a.id, e.learner_id`;
+}
+
+export interface AssignmentRow {
+  assignmentId: number;
+  title: string;
+  dueAt: Date;
+  expected: number;
+  turnedIn: number;
+  graded: number;
+  /** Median seconds from hand-in to grade; null when nothing is graded. */
+  medianTurnaround: number | null;
+}
+
+export async function assignmentFigures(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range): Promise<AssignmentRow[]> {
+  const result = await rows<{ id: number; title: string; due_at: Date; expected: number; turned_in: number; graded: number; median: string | null }>(
+    em,
+    sql`WITH d AS (${due(viewer, f, range)})
+        SELECT a.id, a.title, a.due_at, count(*)::int AS expected, count(*) FILTER (WHERE d.turned_in)::int AS turned_in,
+               count(*) FILTER (WHERE d.graded)::int AS graded,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY d.turnaround) AS median
+          FROM d JOIN assignments a ON a.id = d.assignment_id
+         GROUP BY a.id ORDER BY a.due_at, a.id`,
+  );
+  return result.map((r) => ({ assignmentId: r.id, title: r.title, dueAt: new Date(r.due_at), expected: r.expected, turnedIn: r.turned_in, graded: r.graded, medianTurnaround: r.median === null ? null : Number(r.median) }));
+}
+
+export interface AssignmentGroup {
+  group: string | null;
+  learners: number;
+  expected: number;
+  turnedIn: number;
+  medianTurnaround: number | null;
+}
+
+export async function assignmentsByGroup(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range): Promise<AssignmentGroup[]> {
+  const result = await rows<{ group: string | null; learners: number; expected: number; turned_in: number; median: string | null }>(
+    em,
+    sql`WITH d AS (${due(viewer, f, range)}),
+        x AS (SELECT ${groupOf(f.by, range)} AS g, d.* FROM d JOIN users u ON u.id = d.learner_id)
+        SELECT g AS "group", count(DISTINCT learner_id)::int AS learners, count(*)::int AS expected,
+               count(*) FILTER (WHERE turned_in)::int AS turned_in,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY turnaround) AS median
+          FROM x GROUP BY GROUPING SETS ((g), ())`,
+  );
+  return result.map((r) => ({ group: r.group, learners: r.learners, expected: r.expected, turnedIn: r.turned_in, medianTurnaround: r.median === null ? null : Number(r.median) }));
+}

@@ -1,0 +1,100 @@
+/** Study hours toward the programme's targets, language and soft skills apart. Read-only; see scope.ts. */
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ReportViewer } from '../reports.policy.ts';
+import type { ReportFilters } from '../reports.schemas.ts';
+import { groupOf, population, scopeCohorts, type Range } from './scope.ts';
+import { raw, rows, sql, type Sql } from './sql.ts';
+
+/**
+ * A course counts toward the language or the soft-skills target by its `subject`, written in its
+ * course.yaml (`language` or `soft-skills`).
+ */
+export const SUBJECTS = { language: 'language', softSkills: 'soft-skills' } as const;
+
+/** Seconds a learner must have studied by the end of the range to be on track; 0 leaves a subject out. */
+export interface Expected {
+  languageSeconds: number;
+  softSkillsSeconds: number;
+}
+
+function studied(f: ReportFilters, range: Range, learners: Sql): Sql {
+  const course = f.courseId ? sql`AND s.course_id = ${f.courseId}` : raw('');
+  return sql`SELECT s.learner_id,
+      sum(s.seconds) FILTER (WHERE c.subject = ${SUBJECTS.language}) AS lang,
+      sum(s.seconds) FILTER (WHERE c.subject = ${SUBJECTS.softSkills}) AS soft
+    FROM study_time s JOIN courses c ON c.id = s.course_id
+    WHERE s.day >= ${range.from}::date AND s.day <= ${range.to}::date ${course} AND s.learner_id IN (${learners})
+    GROUP BY s.learner_id`;
+}
+
+export interface HoursGroup {
+  group: string | null;
+  learners: number;
+  /** Hours. */
+  languageAverage: number;
+  softSkillsAverage: number;
+  languageMedian: number;
+  softSkillsMedian: number;
+  onTrack: number;
+}
+
+export async function hoursByGroup(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range, expected: Expected): Promise<HoursGroup[]> {
+  const result = await rows<Record<string, string | number | null>>(
+    em,
+    sql`WITH pop AS (${population(viewer, f, range)}),
+        st AS (${studied(f, range, raw('SELECT learner_id FROM pop'))}),
+        x AS (
+          SELECT ${groupOf(f.by, range)} AS g, coalesce(st.lang, 0) AS lang, coalesce(st.soft, 0) AS soft
+            FROM pop JOIN users u ON u.id = pop.learner_id LEFT JOIN st ON st.learner_id = pop.learner_id
+        )
+        SELECT g AS "group", count(*)::int AS learners,
+               coalesce(avg(lang), 0) / 3600.0 AS lang_avg, coalesce(avg(soft), 0) / 3600.0 AS soft_avg,
+               coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY lang), 0) / 3600.0 AS lang_median,
+               coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY soft), 0) / 3600.0 AS soft_median,
+               count(*) FILTER (WHERE lang >= ${expected.languageSeconds} AND soft >= ${expected.softSkillsSeconds})::int AS on_track
+          FROM x GROUP BY GROUPING SETS ((g), ())`,
+  );
+  return result.map((r) => ({
+    group: r.group as string | null,
+    learners: Number(r.learners),
+    languageAverage: Number(r.lang_avg),
+    softSkillsAverage: Number(r.soft_avg),
+    languageMedian: Number(r.lang_median),
+    softSkillsMedian: Number(r.soft_median),
+    onTrack: Number(r.on_track),
+  }));
+}
+
+export interface LearnerHours {
+  id: number;
+  username: string;
+  displayName: string;
+  languageHours: number;
+  softSkillsHours: number;
+  onTrack: boolean;
+}
+
+/** How many learners one page of the per-learner export reads: memory stays flat however many there are. */
+export const LEARNER_PAGE = 2000;
+
+/**
+ * The per-learner table, one keyset page at a time (learners after `after`, by id). The page of
+ * learners walks the enrolments' learner index in order and stops after LEARNER_PAGE, so each page
+ * costs the same however far into the export it is.
+ */
+export async function learnerHoursPage(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range, expected: Expected, after: number): Promise<LearnerHours[]> {
+  const page = sql`SELECT DISTINCT e.learner_id FROM enrolments e
+    WHERE e.learner_id > ${after} AND e.cohort_id IN (${scopeCohorts(viewer, f)}) AND e.enrolled_at < ${range.end} AND (e.withdrawn_at IS NULL OR e.withdrawn_at >= ${range.start})
+    ORDER BY e.learner_id LIMIT ${LEARNER_PAGE}`;
+  const result = await rows<{ id: number; username: string; display_name: string; lang: string | null; soft: string | null }>(
+    em,
+    sql`WITH page AS (${page}), st AS (${studied(f, range, raw('SELECT learner_id FROM page'))})
+        SELECT u.id, u.username, u.display_name, st.lang, st.soft FROM page JOIN users u ON u.id = page.learner_id LEFT JOIN st ON st.learner_id = page.learner_id
+        ORDER BY u.id`,
+  );
+  return result.map((r) => {
+    const lang = Number(r.lang ?? 0);
+    const soft = Number(r.soft ?? 0);
+    return { id: r.id, username: r.username, displayName: r.display_name, languageHours: lang / 3600, softSkillsHours: soft / 3600, onTrack: lang >= expected.languageSeconds && soft >= expected.softSkillsSeconds };
+  });
+}
