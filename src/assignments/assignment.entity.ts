@@ -27,7 +27,7 @@ const AssignmentSchema = defineEntity({
   indexes: [{ properties: ['dueAt'] }],
   checks: [
     { name: 'assignments_dates_check', expression: 'due_at >= opens_at and (cutoff_at is null or cutoff_at >= due_at)' },
-    { name: 'assignments_limits_check', expression: 'max_points > 0 and max_files between 0 and 10 and max_file_mb between 1 and 50' },
+    { name: 'assignments_limits_check', expression: 'max_points > 0 and max_files >= 0 and max_files <= 10 and max_file_mb >= 1 and max_file_mb <= 50' },
   ],
   properties: {
     id: p.integer().primary().autoincrement(),

@@ -98,6 +98,7 @@ const LessonSchema = defineEntity({
   name: 'Lesson',
   tableName: 'lessons',
   uniques: [{ properties: ['course', 'slug'] }],
+  checks: [{ name: 'lessons_minutes_check', expression: 'minutes > 0' }],
   properties: {
     id: p.integer().primary().autoincrement(),
     course: () => p.manyToOne(Course).ref(),
@@ -143,6 +144,10 @@ const LessonProgressSchema = defineEntity({
   tableName: 'lesson_progress',
   uniques: [{ properties: ['learner', 'lesson'] }],
   indexes: [{ properties: ['course', 'learner'] }, { properties: ['completedAt'] }],
+  checks: [
+    { name: 'lesson_progress_best_score_check', expression: 'best_score >= 0 and best_score <= 100' },
+    { name: 'lesson_progress_counts_check', expression: 'attempts >= 0 and seconds_spent >= 0' },
+  ],
   properties: {
     id: p.integer().primary().autoincrement(),
     learner: () => p.manyToOne(User).ref(),
@@ -173,6 +178,7 @@ const QuizAttemptSchema = defineEntity({
   tableName: 'quiz_attempts',
   uniques: [{ properties: ['learner', 'idempotencyKey'] }],
   indexes: [{ properties: ['learner', 'lesson'] }],
+  checks: [{ name: 'quiz_attempts_score_check', expression: 'score >= 0 and score <= 100' }],
   properties: {
     id: p.integer().primary().autoincrement(),
     learner: () => p.manyToOne(User).ref(),
@@ -208,6 +214,7 @@ const StudyTimeSchema = defineEntity({
   tableName: 'study_time',
   uniques: [{ properties: ['learner', 'lesson', 'day'] }],
   indexes: [{ properties: ['day'] }],
+  checks: [{ name: 'study_time_seconds_check', expression: 'seconds >= 0' }],
   properties: {
     id: p.integer().primary().autoincrement(),
     learner: () => p.manyToOne(User).ref(),
