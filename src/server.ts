@@ -31,7 +31,8 @@ export interface Running {
 async function prepareDatabase(config: Config, url: string, logger: Logger) {
   const orm = await openOrm(url, entities, { poolMax: 2 });
   try {
-    await migrate(orm);
+    const applied = await migrate(orm);
+    if (applied.length) logger.info({ migrations: applied }, 'Database migrated.');
     const em = orm.em.fork();
     // Before the demo seed, so the demo cohort can be offered the demo courses.
     if (await noCoursesYet(em)) await importShippedCourses(em, path.join(config.dataDir, 'files'), logger);

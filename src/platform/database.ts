@@ -55,6 +55,8 @@ export function ormConfig(url: string, entities: EntitySchema<any, any>[], opts:
       snapshot: false,
       transactional: true,
       allOrNothing: true,
+      // Applied migrations are logged once through pino by whoever runs them, not per test database.
+      silent: true,
     },
     // Library-owned tables (session store, rate limiter) are created by a migration and must never
     // appear in a schema diff as something to drop.
@@ -90,8 +92,9 @@ export async function openOrm(url: string, entities: EntitySchema<any, any>[], o
   return MikroORM.init(ormConfig(url, entities, opts));
 }
 
-export async function migrate(orm: MikroORM) {
-  await orm.migrator.up();
+/** Applies pending migrations; returns their names, for the caller's log. */
+export async function migrate(orm: MikroORM): Promise<string[]> {
+  return (await orm.migrator.up()).map((m) => m.name);
 }
 
 export type { MikroORM };
