@@ -50,9 +50,7 @@ export function certificatesRoutes({ orm, issuer, i18n, verifyLimiter }: Certifi
 
   router.get('/certificates', hold, async (_req, res) => {
     const actor = requireActor(res);
-    await certificates.issueOwed(em(), issuer, actor.id);
-    const held = await certificates.certificatesOfLearner(em(), actor.id);
-    const progress = await certificates.progressTowardCertificates(em(), issuer, actor.id);
+    const { held, progress } = await certificates.learnerCertificates(em(), issuer, actor.id);
     res.render('certificates/mine', {
       title: 'certificates:mine.title',
       certificates: held.map((c) => ({ ...certificates.summary(c, issuer.publicUrl), codeShown: formatCode(c.code), urls: urls(c.code) })),

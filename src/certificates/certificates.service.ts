@@ -298,17 +298,34 @@ export interface CourseProgress {
   eligibility: Eligibility;
 }
 
+/**
+ * What "My certificates" shows: every certificate the learner holds, after issuing any they have
+ * earned (courses are complete by the same rule wherever the learner looks), and how far they
+ * are in the other courses of their classes.
+ */
+export async function learnerCertificates(em: EntityManager, issuer: CertificateIssuer, learnerId: number) {
+  await issueOwed(em, issuer, learnerId);
+  let progress = await progressTowardCertificates(em, issuer, learnerId);
+  const earned = progress.filter((p) => p.eligibility.eligible);
+  // Complete by the rule but with no completion recorded (a lesson retired since, say): issued now.
+  for (const p of earned) await issueIfEligible(em, issuer, learnerId, p.courseId);
+  if (earned.length) progress = await progressTowardCertificates(em, issuer, learnerId);
+  return { held: await certificatesOfLearner(em, learnerId), progress };
+}
+
 /** Courses offered to the learner's classes that they hold no valid certificate for, and how far they are. */
 export async function progressTowardCertificates(em: EntityManager, issuer: CertificateIssuer, learnerId: number): Promise<CourseProgress[]> {
   const cohorts = await cohortsOfLearner(em, learnerId);
   const courses = new Map<number, string>();
   for (const cohort of cohorts) for (const c of await coursesOfCohort(em, cohort.id)) courses.set(c.id, c.title);
   if (!courses.size) return [];
-  const held = new Set((await em.find(Certificate, { learner: learnerId, revokedAt: null, course: { $in: [...courses.keys()] } }, { fields: ['course'] })).map((c) => c.course.id));
+  // A certificate of the course's current edition, valid or revoked, ends the way toward one.
+  const held = new Set((await em.find(Certificate, { learner: learnerId, course: { $in: [...courses.keys()] } }, { fields: ['course', 'edition'] })).map((c) => `${c.course.id}:${c.edition}`));
   const out: CourseProgress[] = [];
   for (const [courseId, courseTitle] of courses) {
-    if (held.has(courseId)) continue;
-    out.push({ courseId, courseTitle, eligibility: await eligibility(em, learnerId, courseId, await requirementsFor(em, courseId), issuer.assignmentPercents) });
+    const requirements = await requirementsFor(em, courseId);
+    if (held.has(`${courseId}:${requirements.edition}`)) continue;
+    out.push({ courseId, courseTitle, eligibility: await eligibility(em, learnerId, courseId, requirements, issuer.assignmentPercents) });
   }
   return out;
 }

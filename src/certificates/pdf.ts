@@ -45,9 +45,7 @@ export function renderCertificatePdf(c: PrintedCertificate, language: string, t:
   const base = directionOf(language);
   const heading = t('certificates:pdf.heading');
   const doc = new PDFDocument({
-    size: 'A4',
-    layout: 'landscape',
-    margin: 0,
+    autoFirstPage: false,
     lang: language,
     displayTitle: true,
     info: {

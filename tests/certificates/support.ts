@@ -1,7 +1,10 @@
 /** A school with a course offered to cohort A, a way to study it, and the app's own certificate issuer. */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Lesson, completeLesson, recordQuizResult } from '../../src/courses/index.ts';
-import { certificateIssuer, releasedAssignmentPercents } from '../../src/certificates/index.ts';
+import { Assignment, Grade, Submission } from '../../src/assignments/index.ts';
+import type { User } from '../../src/accounts/index.ts';
+import { Lesson, Unit, completeLesson, recordQuizResult, type Course } from '../../src/courses/index.ts';
+import { CertificateRule, certificateIssuer, releasedAssignmentPercents } from '../../src/certificates/index.ts';
+import type { Cohort } from '../../src/programmes/index.ts';
 import type { TestApp } from '../support/app.ts';
 import { makeCourse, makeSchool, offerCourse } from '../support/factories.ts';
 
@@ -26,4 +29,35 @@ export async function study(em: EntityManager, learnerId: number, lessons: Lesso
     if (l.type === 'quiz') await recordQuizResult(em, learnerId, ref, quizScore, quizScore >= 60);
     else await completeLesson(em, learnerId, ref);
   }
+}
+
+/** Sets what a course asks for a certificate, as the coordinator's form would. */
+export async function setRule(em: EntityManager, course: Course, rule: { minQuizScore?: number | null; minAssignmentScore?: number | null; edition?: number }) {
+  const existing = await em.findOne(CertificateRule, { course: course.id });
+  if (existing) Object.assign(existing, rule, { updatedAt: new Date() });
+  else em.create(CertificateRule, { course: course.id, minQuizScore: rule.minQuizScore ?? null, minAssignmentScore: rule.minAssignmentScore ?? null, edition: rule.edition ?? 1, updatedBy: null, updatedAt: new Date() });
+  await em.flush();
+}
+
+/** An assignment in the course's first unit, handed in by the learner and graded `score` of 20; released unless told otherwise. */
+export async function gradedAssignment(em: EntityManager, opts: { course: Course; cohort: Cohort; teacher: User; learner: User; score: number; released?: boolean }) {
+  const unit = await em.findOneOrFail(Unit, { course: opts.course.id }, { orderBy: { position: 'asc' } });
+  const now = new Date();
+  const assignment = em.create(Assignment, {
+    title: 'Write about your town',
+    instructions: 'Write five sentences.',
+    instructionsHtml: '<p>Write five sentences.</p>',
+    createdBy: opts.teacher,
+    unit,
+    opensAt: now,
+    dueAt: now,
+    cutoffAt: null,
+    forms: ['text'],
+    maxPoints: 20,
+    rubric: null,
+  });
+  assignment.cohorts.add(opts.cohort);
+  const submission = em.create(Submission, { assignment, learner: opts.learner, cohort: opts.cohort, status: 'submitted', submittedVersion: 1, lastSubmittedAt: now });
+  em.create(Grade, { submission, versionNumber: 1, score: opts.score, rubricLevels: null, gradedBy: opts.teacher, gradedAt: now, releasedAt: opts.released === false ? null : now });
+  await em.flush();
 }
