@@ -94,7 +94,8 @@ export interface Suppressed {
 /**
  * Small-cell suppression: a count of 1 to threshold−1 people is replaced, and when the row itself
  * is about so few people (its base column), every figure of it goes too, since an average of two
- * learners tells who they are. Zero stays: it names nobody.
+ * learners tells who they are — even a zero, which says what its one member did not do. Elsewhere
+ * zero stays: it names nobody.
  */
 export function suppressRow(table: Pick<ReportTable, 'columns' | 'base'>, row: Row, threshold: number, marks: Suppressed): Record<string, Value | { suppressed: string }> {
   const small = (v: Value) => typeof v === 'number' && v > 0 && v < threshold;
