@@ -217,6 +217,8 @@ function errorHandler(logger: Logger, i18n: i18n): ErrorRequestHandler {
       title = `errors:status.${status}`;
       message = err instanceof InvalidInput ? 'errors:badRequest.body' : err.messageKey;
       vars = err.vars;
+      // The school's own trouble (storage unavailable): the person gets the message, the operator the cause.
+      if (status >= 500) logger.error({ err: err.cause ?? err, url: req.originalUrl }, err.code);
     } else if (isCsrfError(err)) {
       status = 403;
       title = 'errors:status.403';

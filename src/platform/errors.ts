@@ -45,6 +45,17 @@ export class Conflict extends AppError {
   }
 }
 
+/**
+ * Stored files cannot be written just now (the disk is full, read-only or failing). Nothing of the
+ * request was kept; the person may try again later, and the operator finds the cause in the log.
+ */
+export class StorageUnavailable extends AppError {
+  constructor(cause: unknown) {
+    super('storage_unavailable', 503, 'errors:storage.body');
+    this.cause = cause;
+  }
+}
+
 /** Field-by-field problems with a form; routes re-render the form with them. */
 export class InvalidInput extends AppError {
   readonly fields: Record<string, { key: string; vars?: Record<string, unknown> }>;

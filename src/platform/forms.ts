@@ -4,7 +4,7 @@
  */
 import type { Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
-import { InvalidInput, NotFound } from './errors.ts';
+import { InvalidInput, NotFound, StorageUnavailable } from './errors.ts';
 
 type FieldProblems = InvalidInput['fields'];
 
@@ -72,20 +72,23 @@ export interface FormPage {
 
 /**
  * Wraps a POST handler: when it throws InvalidInput, the same page is rendered again with the
- * messages beside their fields and the person's input kept (passwords are never echoed).
+ * messages beside their fields and the person's input kept (passwords are never echoed). When
+ * the files of the form could not be stored, the page says so the same way (503), so what was
+ * typed is not lost with them.
  */
 export function formHandler(page: FormPage, handle: RequestHandler): RequestHandler {
   return async (req, res, next) => {
     try {
       await handle(req, res, next);
     } catch (err) {
-      if (!(err instanceof InvalidInput)) throw err;
+      if (!(err instanceof InvalidInput || err instanceof StorageUnavailable)) throw err;
       const t = res.locals.t as (k: string, v?: Record<string, unknown>) => string;
       const errors: Record<string, string> = {};
-      for (const [name, problem] of Object.entries(err.fields)) errors[name] = t(problem.key, problem.vars);
+      if (err instanceof InvalidInput) for (const [name, problem] of Object.entries(err.fields)) errors[name] = t(problem.key, problem.vars);
+      else req.log?.error({ err: err.cause }, 'stored files could not be written');
       const values = { ...(req.body as Record<string, unknown>) };
       for (const k of Object.keys(values)) if (/password/i.test(k) || k === '_csrf') delete values[k];
-      res.status(422).render(page.view, {
+      res.status(err.status).render(page.view, {
         ...(await page.model(req, res)),
         values,
         errors,

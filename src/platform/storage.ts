@@ -10,7 +10,7 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { NotFound } from './errors.ts';
+import { NotFound, StorageUnavailable } from './errors.ts';
 
 export interface StoredFile {
   /** 32 lower-case hex characters; the only name the file has on disk. */
@@ -34,6 +34,9 @@ export interface Storage {
 }
 
 const ID = /^[0-9a-f]{32}$/;
+
+/** Errors of the disk itself, not of the request: full, over quota, read-only, not permitted, failing. */
+const DISK_TROUBLE = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EROFS', 'EACCES', 'EPERM', 'EIO']);
 
 export function isFileId(id: unknown): id is string {
   return typeof id === 'string' && ID.test(id);
@@ -59,8 +62,8 @@ export class LocalStorage implements Storage {
     const id = randomBytes(16).toString('hex');
     const final = this.pathOf(id);
     const partial = path.join(this.partialDir, `${id}.${process.pid}`);
-    await mkdir(this.partialDir, { recursive: true, mode: 0o700 });
     try {
+      await mkdir(this.partialDir, { recursive: true, mode: 0o700 });
       const source = data instanceof Readable ? data : Readable.from([Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
       // `flush` fsyncs before close: after the rename, a power cut cannot leave an empty file.
       await pipeline(source, createWriteStream(partial, { flags: 'wx', mode: 0o600, flush: true }));
@@ -68,8 +71,8 @@ export class LocalStorage implements Storage {
       await rename(partial, final);
       return { id, size: (await stat(final)).size };
     } catch (err) {
-      await rm(partial, { force: true });
-      throw err;
+      await rm(partial, { force: true }).catch(() => {});
+      throw DISK_TROUBLE.has((err as NodeJS.ErrnoException).code ?? '') ? new StorageUnavailable(err) : err;
     }
   }
 

@@ -76,11 +76,16 @@ export interface StartedServer {
  * does; otherwise on free ports (never the default content port, which tests running side by
  * side would fight over).
  */
-export async function startServer(env: Record<string, string>, ports?: ServerPorts): Promise<StartedServer> {
+export async function startServer(env: Record<string, string>, ports?: ServerPorts, limits: { fileSizeBlocks?: number } = {}): Promise<StartedServer> {
   const { port, contentPort } = ports ?? { port: await freePort(), contentPort: await freePort() };
   const url = `http://127.0.0.1:${port}`;
   const contentOrigin = `http://127.0.0.1:${contentPort}`;
-  const child = spawn(process.execPath, ['src/server.ts'], {
+  // `ulimit -f` (RLIMIT_FSIZE, in the shell's blocks) makes any file the server writes past that
+  // size fail with EFBIG half-way through, as a full disk does: a real failed write, no mock.
+  const [command, args] = limits.fileSizeBlocks
+    ? ['/bin/sh', ['-c', `ulimit -f ${limits.fileSizeBlocks} && exec "$0" src/server.ts`, process.execPath]]
+    : [process.execPath, ['src/server.ts']];
+  const child = spawn(command, args as string[], {
     env: {
       ...process.env,
       PORT: String(port),
