@@ -56,8 +56,8 @@ describe('SCORM 1.2 runtime against the server', () => {
     const first = await openRuntime(t, learner, lesson12);
     const a = first.api as import('scorm-again/scorm12').Scorm12API;
     a.LMSInitialize('');
-    // The sitting before only committed, it did not suspend: the attempt goes on, but not as a resume.
-    expect(a.LMSGetValue('cmi.core.entry')).toBe('');
+    // The sitting before committed and was never closed (cut off): the learner continues it.
+    expect(a.LMSGetValue('cmi.core.entry')).toBe('resume');
     expect(a.LMSGetValue('cmi.core.lesson_location')).toBe('page-3');
     a.LMSSetValue('cmi.core.lesson_location', 'page-7');
     a.LMSSetValue('cmi.suspend_data', '{"answers":[1,0,2]}');
@@ -80,6 +80,24 @@ describe('SCORM 1.2 runtime against the server', () => {
     const attempts = await attemptsOf(s.learnerA1.id, lesson12);
     expect(attempts).toHaveLength(1);
     expect(attempts[0]!.totalSeconds).toBe(390);
+  });
+
+  it('when a sitting closes normally without suspending, then the next one continues the attempt without entry=resume', async () => {
+    const other = await signIn(t.app, s.learnerA2.username);
+    const lessonId = await importOk(t, s.teacher, s.place, scorm12Single({ title: 'Left normally' }));
+    const first = await openRuntime(t, other, lessonId);
+    const a = first.api as import('scorm-again/scorm12').Scorm12API;
+    a.LMSInitialize('');
+    a.LMSSetValue('cmi.core.lesson_location', 'p2');
+    a.LMSSetValue('cmi.core.lesson_status', 'incomplete');
+    a.LMSFinish('');
+    await first.deliver();
+    const second = await openRuntime(t, other, lessonId);
+    const b = second.api as import('scorm-again/scorm12').Scorm12API;
+    b.LMSInitialize('');
+    expect(b.LMSGetValue('cmi.core.entry')).toBe('');
+    // SCORM 1.2 leaves attempts to the LMS: an unfinished one is kept, with its data.
+    expect(b.LMSGetValue('cmi.core.lesson_location')).toBe('p2');
   });
 
   it('when a commit is replayed or arrives after a newer one, then nothing newer is overwritten', async () => {

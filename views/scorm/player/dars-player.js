@@ -3,8 +3,8 @@
  * window.API_1484_11 for 2004) with the attempt's saved data, opens the SCO beside it, and carries
  * every commit to the school:
  *
- * - Each commit is a full snapshot numbered within its sitting (session, seq). It is written to
- *   localStorage first, so the SCO is told "saved" as soon as the phone holds it, then sent.
+ * - Each commit is a full snapshot numbered within its sitting (session, seq). It is kept on the
+ *   phone first (see store), so the SCO is told "saved" as soon as the phone holds it, then sent.
  * - A commit that does not arrive is retried with growing pauses, and at once when the phone
  *   comes back online. Only the newest snapshot is kept: it contains everything older ones did.
  * - A snapshot still on the phone when the lesson opens again is sent before anything else, then
@@ -27,21 +27,60 @@
   var timer = null;
   var api = null;
 
-  function load() {
+  var framed = window.parent !== window;
+
+  function valid(entry) {
+    return entry && typeof entry.session === 'number' && typeof entry.seq === 'number' ? entry : null;
+  }
+  function loadHere() {
     try {
-      var entry = JSON.parse(localStorage.getItem(KEY));
-      return entry && typeof entry.session === 'number' && typeof entry.seq === 'number' ? entry : null;
+      return valid(JSON.parse(localStorage.getItem(KEY)));
     } catch (e) {
+      // Browsers that refuse storage to a frame of another site (private windows, strict settings).
       return null;
     }
   }
+  /**
+   * Keeps the snapshot on the phone: in this origin's storage where the browser allows it, and in
+   * the lesson page's (the school's own origin, never refused as a third party) through a message.
+   */
   function store(entry) {
     try {
       if (entry) localStorage.setItem(KEY, JSON.stringify(entry));
       else localStorage.removeItem(KEY);
     } catch (e) {
-      // Storage full or refused: the snapshot still lives in memory and is sent from there.
+      // Refused or full: the lesson page's copy and the one in memory remain.
     }
+    if (framed) window.parent.postMessage({ dars: 'scorm-store', key: KEY, entry: entry || null }, cfg.appOrigin);
+  }
+  /** What an earlier sitting left on the phone: the newer of this origin's copy and the lesson page's. */
+  function leftOver(done) {
+    var here = loadHere();
+    if (!framed) return done(here);
+    var answered = false;
+    var asking = null;
+    function finish(entry) {
+      if (answered) return;
+      answered = true;
+      clearInterval(asking);
+      window.removeEventListener('message', onMessage);
+      entry = valid(entry);
+      done(entry && (!here || newer(entry, here)) ? entry : here);
+    }
+    function onMessage(e) {
+      if (e.origin !== cfg.appOrigin || e.source !== window.parent || !e.data || e.data.dars !== 'scorm-left' || e.data.key !== KEY) return;
+      finish(e.data.entry);
+    }
+    function ask() {
+      window.parent.postMessage({ dars: 'scorm-left', key: KEY }, cfg.appOrigin);
+    }
+    window.addEventListener('message', onMessage);
+    // Asked again until the lesson page's script answers; opened anywhere else, the player goes on.
+    ask();
+    asking = setInterval(ask, 250);
+    setTimeout(function () {
+      finish(null);
+    }, 2000);
   }
   function newer(a, b) {
     return a.session > b.session || (a.session === b.session && a.seq > b.seq);
@@ -150,9 +189,10 @@
     var name;
     if (offlineCopy) {
       data = flatten(offlineCopy.cmi, 'cmi', {});
-      // Offline, the phone's copy is newer than the school's: resume from it as the school would have.
+      // Offline, the phone's copy is newer than the school's: resume from it as the school would have
+      // (after a suspend, or after a sitting that was cut off before it finished).
       var exit = offlineCopy.cmi && (offlineCopy.cmi.exit !== undefined ? offlineCopy.cmi.exit : offlineCopy.cmi.core && offlineCopy.cmi.core.exit);
-      if (exit === 'suspend') cfg.lms[cfg.version === '1.2' ? 'cmi.core.entry' : 'cmi.entry'] = 'resume';
+      if (exit === 'suspend' || !offlineCopy.final) cfg.lms[cfg.version === '1.2' ? 'cmi.core.entry' : 'cmi.entry'] = 'resume';
       pending = offlineCopy;
     } else {
       for (name in cfg.data) data[name] = cfg.data[name];
@@ -187,21 +227,22 @@
     if (pending && navigator.sendBeacon) navigator.sendBeacon(cfg.commitUrl, new Blob([body(pending)], { type: 'text/plain;charset=UTF-8' }));
   });
 
-  var left = load();
-  var server = { session: cfg.lastSession, seq: cfg.lastSeq };
-  if (left && !newer(left, server)) {
-    store(null);
-    left = null;
-  }
-  if (!left) return start(null);
-  if (left.session === cfg.session) seq = Math.max(seq, left.seq);
-  send(left).then(function (outcome) {
-    if (outcome === 'ok' || outcome === 'refused') {
+  leftOver(function (left) {
+    var server = { session: cfg.lastSession, seq: cfg.lastSeq };
+    if (left && !newer(left, server)) {
       store(null);
-      if (outcome === 'ok') return location.reload();
-      return start(null);
+      left = null;
     }
-    show(cfg.text.offline);
-    start(left);
+    if (!left) return start(null);
+    if (left.session === cfg.session) seq = Math.max(seq, left.seq);
+    send(left).then(function (outcome) {
+      if (outcome === 'ok' || outcome === 'refused') {
+        store(null);
+        if (outcome === 'ok') return location.reload();
+        return start(null);
+      }
+      show(cfg.text.offline);
+      start(left);
+    });
   });
 })();
