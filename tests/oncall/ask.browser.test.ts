@@ -1,0 +1,87 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Thread } from '../../src/oncall/index.ts';
+import { bootApp, type TestApp } from '../support/app.ts';
+import { launchChromium, phone, signInAs } from '../support/browser.ts';
+import { PASSWORD, makeCohort, makeProgramme, makeUser } from '../support/factories.ts';
+import { makeAssignment } from '../assignments/helpers.ts';
+import fa from '../../locales/fa/oncall.json' with { type: 'json' };
+
+let t: TestApp;
+let url: string;
+let browser: Browser;
+beforeAll(async () => {
+  t = await bootApp();
+  url = (await t.listen()).url;
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await t.close();
+});
+
+async function fitsThePhone(page: Page) {
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+}
+
+const QUESTION = 'سلام. معنی کلمهٔ «θάλασσα» در این تمرین چیست؟';
+const ANSWER = '«θάλασσα» یعنی دریا. جملهٔ اول را دوباره بخوان.';
+
+describe('asking a teacher on a phone', () => {
+  it('when learner1 asks in Farsi from an assignment, then teacher1 answers from the inbox and learner1 reads the answer', async () => {
+    const em = t.em();
+    const teacher = await makeUser(em, 'teacher', { username: 'teacher1', displayName: 'Eleni Teacher' });
+    const learner = await makeUser(em, 'learner', { username: 'learner1', displayName: 'زهرا احمدی' });
+    const cohort = await makeCohort(em, await makeProgramme(em), { teachers: [teacher], learners: [learner], name: 'Greek A1 — evening class' });
+    const assignment = await makeAssignment(em, teacher, [cohort], { title: 'Η θάλασσα' });
+
+    // learner1 reads the site in Farsi.
+    const learnerPhone = await phone(browser, { locale: 'fa-IR' });
+    const lp = learnerPhone.page;
+    await lp.goto(`${url}/login`);
+    await lp.selectOption('#lng', 'fa');
+    await Promise.all([lp.waitForLoadState('load'), lp.click('form.lang button')]);
+    await signInAs(lp, url, 'learner1', PASSWORD);
+    await lp.goto(`${url}/assignments/${assignment.id}`);
+    expect(await lp.getAttribute('html', 'dir')).toBe('rtl');
+    expect(await lp.getAttribute('html', 'lang')).toBe('fa');
+
+    // The ask box sits folded on the page; open it, write, send.
+    expect(await lp.textContent('#ask summary')).toBe(fa.ask.summary);
+    await lp.click('#ask summary');
+    await lp.fill('#ask-body', QUESTION);
+    await fitsThePhone(lp);
+    await Promise.all([lp.waitForURL(/\/questions\/\d+$/), lp.click('#ask button[type=submit]')]);
+    expect(await lp.textContent('main')).toContain(fa.ask.sent);
+    expect(await lp.textContent('.messages')).toContain(QUESTION);
+    const threadId = Number(/\/questions\/(\d+)$/.exec(lp.url())![1]);
+    const thread = await t.em().findOneOrFail(Thread, threadId);
+    expect({ kind: thread.contextKind, id: thread.contextId, cohort: thread.cohort.id }).toEqual({ kind: 'assignment', id: assignment.id, cohort: cohort.id });
+
+    // teacher1 finds it at the top of the inbox and answers.
+    const teacherPhone = await phone(browser);
+    const tp = teacherPhone.page;
+    await signInAs(tp, url, 'teacher1', PASSWORD);
+    await tp.goto(`${url}/inbox`);
+    const first = tp.locator('ul.cards > li').first();
+    expect(await first.textContent()).toContain('Η θάλασσα');
+    await Promise.all([tp.waitForURL(`${url}/questions/${threadId}`), first.locator(`a[href="/questions/${threadId}"]`).click()]);
+    expect(await tp.textContent('.messages')).toContain(QUESTION);
+    await tp.fill('#f-body', ANSWER);
+    await fitsThePhone(tp);
+    await Promise.all([tp.waitForURL(`${url}/questions/${threadId}#latest`), tp.click('form[enctype="multipart/form-data"] button[type=submit]')]);
+    expect(await tp.textContent('#latest')).toContain(ANSWER);
+
+    // learner1 sees that an answer came, and reads it.
+    await lp.goto(`${url}/questions`);
+    expect(await lp.textContent('main')).toContain(fa.status.answered);
+    await Promise.all([lp.waitForURL(`${url}/questions/${threadId}`), lp.click(`a[href="/questions/${threadId}"]`)]);
+    const answer = lp.locator('.msg.from-teacher');
+    expect(await answer.textContent()).toContain(ANSWER);
+    expect(await answer.textContent()).toContain('Eleni Teacher');
+    await fitsThePhone(lp);
+    await lp.screenshot({ path: 'test-results/oncall-answer-fa-360.png', fullPage: true });
+    await learnerPhone.context.close();
+    await teacherPhone.context.close();
+  });
+});
