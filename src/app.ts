@@ -14,7 +14,7 @@ import { accountsRoutes, languageChoices, loadCurrentUser, requireFreshPassword 
 import { assignmentsHomeSection, assignmentsRoutes, submissionsBy } from './assignments/index.ts';
 import { allowancesRoutes, dataAllowanceSection, profileDataUsage, type EligibilityFacts, type Meter } from './allowances/index.ts';
 import type { Config } from './config.ts';
-import { coursesHomeSection, coursesRoutes, lessonsCompletedBy, studySecondsBy } from './courses/index.ts';
+import { coursesHomeSection, coursesRoutes, lessonsCompletedBy, offlineRoutes, studySecondsBy } from './courses/index.ts';
 import { certificateIssuer, certificatesHomeSection, certificatesRoutes, releasedAssignmentPercents } from './certificates/index.ts';
 import { coordinatorProgrammes, homeRoutes, learnerCohorts, teacherCohorts } from './home/index.ts';
 import { contextLookups, oncallHomeSection, oncallRoutes, unreadNoticeCount } from './oncall/index.ts';
@@ -99,6 +99,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(homeRoutes({ orm, sections: [coursesHomeSection, learnerCohorts, teacherCohorts, coordinatorProgrammes, oncallHomeSection, dataAllowanceSection, assignmentsHomeSection, certificatesHomeSection(certificateIssuerOfSchool)] }));
   app.get('/profile', profileDataUsage(orm));
+  app.use(offlineRoutes({ stylesheet: assets.url('dars.css') }));
   app.use(
     accountsRoutes({
       orm,

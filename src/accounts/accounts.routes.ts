@@ -94,6 +94,9 @@ export function accountsRoutes(deps: AccountsDeps) {
     if (actor && everywhere) await endSessionsOf(deps.sessionPool, actor.id);
     await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
     res.clearCookie('dars.sid');
+    // Lessons a phone kept for offline reading (and answers waiting to be sent) belong to this
+    // session: the browser drops them, and the worker that kept them, on the way out.
+    res.set('Clear-Site-Data', '"storage"');
     res.redirect(303, '/login');
   });
 

@@ -47,3 +47,4 @@ export { courseCapabilities, coursesVisibleTo, coursesFollowedBy } from './cours
 export { coursesRoutes, type CoursesDeps } from './courses.routes.ts';
 export { coursesHomeSection } from './home-section.ts';
 export { importCourses, importShippedCourses, formatImportReport, noCoursesYet, COURSES_ROOT, type CourseImportResult } from './course-import.ts';
+export { offlineRoutes } from './offline.routes.ts';

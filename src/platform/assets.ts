@@ -34,6 +34,11 @@ export function buildAssets(extra: Record<string, string> = {}): AssetTable {
     if (!file) return next();
     res.sendFile(file, { immutable: true, maxAge: '365d', dotfiles: 'deny' });
   });
+  // A service worker is known by its URL, so its script cannot take a hashed name: it is served at
+  // the root and revalidated on every check (an unchanged script costs a 304).
+  router.get('/sw.js', (_req, res) => {
+    res.sendFile(path.join(assetsPath, 'sw.js'), { cacheControl: false, headers: { 'Cache-Control': 'no-cache' } });
+  });
   return {
     url: (name) => {
       const u = urls.get(name);
