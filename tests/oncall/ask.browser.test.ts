@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Thread } from '../../src/oncall/index.ts';
 import { bootApp, type TestApp } from '../support/app.ts';
 import { launchChromium, phone, signInAs } from '../support/browser.ts';
-import { PASSWORD, makeCohort, makeProgramme, makeUser } from '../support/factories.ts';
-import { makeAssignment } from '../assignments/helpers.ts';
+import { Lesson } from '../../src/courses/index.ts';
+import { PASSWORD, makeCohort, makeCourse, makeProgramme, makeUser, offerCourse } from '../support/factories.ts';
 import fa from '../../locales/fa/oncall.json' with { type: 'json' };
 
 let t: TestApp;
@@ -28,12 +28,16 @@ const QUESTION = 'سلام. معنی کلمهٔ «θάλασσα» در این �
 const ANSWER = '«θάλασσα» یعنی دریا. جملهٔ اول را دوباره بخوان.';
 
 describe('asking a teacher on a phone', () => {
-  it('when learner1 asks in Farsi from an assignment, then teacher1 answers from the inbox and learner1 reads the answer', async () => {
+  it('when learner1 asks in Farsi from a lesson, then teacher1 answers from the inbox and learner1 reads the answer', async () => {
     const em = t.em();
     const teacher = await makeUser(em, 'teacher', { username: 'teacher1', displayName: 'Eleni Teacher' });
     const learner = await makeUser(em, 'learner', { username: 'learner1', displayName: 'زهرا احمدی' });
     const cohort = await makeCohort(em, await makeProgramme(em), { teachers: [teacher], learners: [learner], name: 'Greek A1 — evening class' });
-    const assignment = await makeAssignment(em, teacher, [cohort], { title: 'Η θάλασσα' });
+    const course = await makeCourse(em, { title: 'Ελληνικά A1' });
+    await offerCourse(em, cohort, course);
+    const lesson = await em.findOneOrFail(Lesson, { course: course.id, position: 1 });
+    lesson.title = 'Η θάλασσα';
+    await em.flush();
 
     // learner1 reads the site in Farsi.
     const learnerPhone = await phone(browser, { locale: 'fa-IR' });
@@ -42,7 +46,7 @@ describe('asking a teacher on a phone', () => {
     await lp.selectOption('#lng', 'fa');
     await Promise.all([lp.waitForLoadState('load'), lp.click('form.lang button')]);
     await signInAs(lp, url, 'learner1', PASSWORD);
-    await lp.goto(`${url}/assignments/${assignment.id}`);
+    await lp.goto(`${url}/lessons/${lesson.id}`);
     expect(await lp.getAttribute('html', 'dir')).toBe('rtl');
     expect(await lp.getAttribute('html', 'lang')).toBe('fa');
 
@@ -56,7 +60,7 @@ describe('asking a teacher on a phone', () => {
     expect(await lp.textContent('.messages')).toContain(QUESTION);
     const threadId = Number(/\/questions\/(\d+)$/.exec(lp.url())![1]);
     const thread = await t.em().findOneOrFail(Thread, threadId);
-    expect({ kind: thread.contextKind, id: thread.contextId, cohort: thread.cohort.id }).toEqual({ kind: 'assignment', id: assignment.id, cohort: cohort.id });
+    expect({ kind: thread.contextKind, id: thread.contextId, cohort: thread.cohort.id }).toEqual({ kind: 'lesson', id: lesson.id, cohort: cohort.id });
 
     // teacher1 finds it at the top of the inbox and answers.
     const teacherPhone = await phone(browser);
@@ -65,6 +69,8 @@ describe('asking a teacher on a phone', () => {
     await tp.goto(`${url}/inbox`);
     const first = tp.locator('ul.cards > li').first();
     expect(await first.textContent()).toContain('Η θάλασσα');
+    // The lesson the learner was reading is one tap away.
+    expect(await first.locator(`a[href="/lessons/${lesson.id}"]`).count()).toBe(1);
     await Promise.all([tp.waitForURL(`${url}/questions/${threadId}`), first.locator(`a[href="/questions/${threadId}"]`).click()]);
     expect(await tp.textContent('.messages')).toContain(QUESTION);
     await tp.fill('#f-body', ANSWER);
