@@ -15,6 +15,7 @@ import { createApp, createContentApp } from './app.ts';
 import { loadConfig, type Config } from './config.ts';
 import { importShippedCourses, noCoursesYet } from './courses/index.ts';
 import { DEMO_ACCOUNTS, DEMO_PASSWORD, isEmpty, seedDemo } from './demo/seed.ts';
+import { addDemoScormLesson } from './scorm/index.ts';
 import { entities } from './entities.ts';
 import { locateDatabase, migrate, openOrm, type DatabaseLocation } from './platform/database.ts';
 import { createI18n } from './platform/i18n.ts';
@@ -38,6 +39,8 @@ async function prepareDatabase(config: Config, url: string, logger: Logger) {
     if (await noCoursesYet(em)) await importShippedCourses(em, path.join(config.dataDir, 'files'), logger);
     if (config.DEMO && (await isEmpty(em))) {
       await seedDemo(em);
+      // A SCORM lesson too, so the demo shows packages playing from the content origin.
+      await addDemoScormLesson(em, config.dataDir);
       logger.info('Demo school created.');
     }
   } finally {

@@ -27,3 +27,4 @@ export { scormRoutes, COMMIT_PATH } from './scorm.routes.ts';
 export { createContentOrigin, type ByteMeter } from './content-origin.ts';
 export { tokenSigner, type TokenSigner } from './launch-token.ts';
 export { scormCapabilities } from './scorm.policy.ts';
+export { addDemoScormLesson } from './demo.ts';
