@@ -75,12 +75,14 @@ export async function seedLarge(client: pg.ClientBase, opts: LargeSeedOptions): 
   const { prefix, programmeName } = await nextRun(client);
   opts.onProgress?.(0, total, 'programme');
   // Session-long working tables: the clock of the run, then the learners and the lesson order.
-  await q(`DROP TABLE IF EXISTS seed_run, seed_learners, seed_sequence, seed_assignments`);
+  await q(`DROP TABLE IF EXISTS seed_run, seed_learners, seed_sequence, seed_lessons, seed_course_lessons, seed_assignments`);
   await q(`CREATE TEMP TABLE seed_run AS SELECT $1::timestamptz AS now, (date_trunc('month', $1::timestamptz AT TIME ZONE 'Europe/Athens') - interval '11 months') AT TIME ZONE 'Europe/Athens' AS start`, [now]);
   let cohortIds: number[] = [];
   let coordinator = 0;
+  // One transaction: a seed that fails half-way leaves nothing behind.
   await q('BEGIN');
   try {
+    const references = await suspendReferenceChecks(client);
 
     // --- Staff, programme, sites, cohorts ------------------------------------------------------
     const staff = await client.query<{ id: number; role: string }>(
@@ -190,149 +192,138 @@ export async function seedLarge(client: pg.ClientBase, opts: LargeSeedOptions): 
       `INSERT INTO enrolments (cohort_id, learner_id, status, enrolled_at, withdrawn_at) SELECT cohort_id, user_id, status, enrolled_at, withdrawn_at FROM seed_learners ORDER BY n`,
     );
     tick('enrolments', 'enrolments', n);
+    // The rest goes in chunks of learners, so that the progress bar moves.
+
+    const chunk = Math.ceil(n / CHUNKS);
+    // Per lesson, what the chunks need: its pass mark and the answers of a passed or failed attempt.
+    await q(`CREATE TEMP TABLE seed_lessons AS SELECT DISTINCT ON (lesson_id) lesson_id, pass_score, right_answers, one_wrong FROM seed_sequence`);
+    await q(`CREATE UNIQUE INDEX ON seed_lessons (lesson_id)`);
+    await q(`CREATE TEMP TABLE seed_course_lessons AS SELECT course_id, count(*)::int AS lessons FROM lessons WHERE NOT retired AND type <> 'scorm' GROUP BY course_id`);
+    for (let from = 1; from <= n; from += chunk) {
+      const to = Math.min(n, from + chunk - 1);
+      // One statement per chunk: the progress records are written once and everything that follows
+      // from them (study time, quiz attempts, completed courses, data used) is read from what the
+      // INSERT returned, never from the growing tables.
+      // Lessons go in order along the cohort's track, three lessons a sitting, sittings spread from
+      // enrolment to the learner's last activity; the last lesson is sometimes still open.
+      const { rows: [counts] } = await client.query<Record<'progress' | 'study' | 'quiz' | 'finished' | 'usage', string>>(
+        `WITH p AS (
+           INSERT INTO lesson_progress (learner_id, lesson_id, course_id, started_at, completed_at, best_score, attempts, seconds_spent, visit_started_at, last_visited_at)
+           SELECT user_id, lesson_id, course_id, started, CASE WHEN open THEN NULL ELSE started + make_interval(secs => secs) END,
+                  CASE WHEN is_quiz THEN score END, CASE WHEN is_quiz THEN tries ELSE 0 END, secs, NULL, started + make_interval(secs => secs)
+           FROM (
+             SELECT s.user_id, q.lesson_id, q.course_id, q.is_quiz, q.seq = s.k AND s.last_open AS open,
+                    s.enrolled_at + (s.last_active - s.enrolled_at) * (((q.seq - 1) / 3) * 3)::float8 / greatest(s.k, 1) + (q.seq - 1) % 3 * interval '25 minutes' AS started,
+                    (q.minutes * 60 * (0.6 + random()))::int AS secs, 40 + floor(random() * 61)::int AS score, 1 + (random() < 0.3)::int AS tries
+             FROM seed_learners s JOIN seed_sequence q ON q.track = s.track AND q.seq <= s.k
+             WHERE s.n BETWEEN $1 AND $2
+           ) x
+           RETURNING id, learner_id, lesson_id, course_id, started_at, completed_at, best_score, attempts, seconds_spent),
+         st AS (
+           INSERT INTO study_time (learner_id, lesson_id, course_id, day, seconds)
+           SELECT learner_id, lesson_id, course_id, (started_at AT TIME ZONE 'UTC')::date, seconds_spent FROM p RETURNING 1),
+         -- One attempt per quiz, or two when the first went less well; the best is on the progress record.
+         qa AS (
+           INSERT INTO quiz_attempts (learner_id, lesson_id, idempotency_key, score, passed, results, submitted_at)
+           SELECT p.learner_id, p.lesson_id, 'seed-' || p.id || '-' || a.n, a.sc, a.sc >= l.pass_score, CASE WHEN a.sc >= l.pass_score THEN l.right_answers ELSE l.one_wrong END,
+                  p.started_at + a.n * interval '6 minutes'
+           FROM p JOIN seed_lessons l ON l.lesson_id = p.lesson_id,
+                LATERAL (SELECT g AS n, CASE WHEN g < p.attempts THEN greatest(0, p.best_score - 20) ELSE p.best_score END AS sc FROM generate_series(1, p.attempts) g) a
+           WHERE p.attempts > 0 RETURNING 1),
+         cc AS (
+           INSERT INTO course_completions (learner_id, course_id, completed_at)
+           SELECT p.learner_id, p.course_id, max(p.completed_at) FROM p JOIN seed_course_lessons c ON c.course_id = p.course_id
+           GROUP BY p.learner_id, p.course_id, c.lessons HAVING count(p.completed_at) = c.lessons RETURNING 1),
+         -- What the phone used on each day of study: the pages, and the audio and video of the lessons.
+         du AS (
+           INSERT INTO data_usage (learner_id, day, bytes)
+           SELECT learner_id, (started_at AT TIME ZONE 'UTC')::date, sum(40000 + (random() * 900000)::int) FROM p GROUP BY 1, 2 RETURNING 1)
+         SELECT (SELECT count(*) FROM p) AS progress, (SELECT count(*) FROM st) AS study, (SELECT count(*) FROM qa) AS quiz,
+                (SELECT count(*) FROM cc) AS finished, (SELECT count(*) FROM du) AS usage`,
+        [from, to],
+      );
+      tick('lesson progress', 'lesson_progress', Number(counts!.progress));
+      tick('study time', 'study_time', Number(counts!.study));
+      tick('quiz attempts', 'quiz_attempts', Number(counts!.quiz));
+      tick('course completions', 'course_completions', Number(counts!.finished));
+      tick('data used', 'data_usage', Number(counts!.usage));
+    }
+
+    // --- Assignments: four per cohort through the year, three in four handed in, most graded -----
+    await q(
+      `CREATE TEMP TABLE seed_assignments AS
+       SELECT nextval('assignments_id_seq')::int AS id, c.cohort_id, c.teacher_id, a.k,
+              CASE WHEN a.k < ${ASSIGNMENTS_PER_COHORT - 1} THEN r.start + (a.k * 3 + 1) * interval '1 month' ELSE r.now - interval '9 days' END AS opens_at
+       FROM (SELECT cohort_id, min(user_id) AS teacher_id FROM cohort_teachers WHERE cohort_id = ANY($1) GROUP BY cohort_id) c,
+            generate_series(0, ${ASSIGNMENTS_PER_COHORT - 1}) AS a(k), seed_run r
+       ORDER BY c.cohort_id, a.k`,
+      [cohortIds],
+    );
+    await q(`ALTER TABLE seed_assignments ADD COLUMN due_at timestamptz`);
+    await q(`UPDATE seed_assignments SET due_at = opens_at + interval '14 days'`);
+    await q(`ANALYZE seed_assignments`);
+    const assignments = await q(
+      `INSERT INTO assignments (id, title, instructions, instructions_html, created_by_id, unit_id, opens_at, due_at, cutoff_at, forms, max_files, max_file_mb, max_points, rubric, resubmission_allowed, created_at, updated_at)
+       SELECT a.id, ($1::text[])[1 + a.k], 'Write a few sentences, or send a photo of your page or a voice note.',
+              '<p>Write a few sentences, or send a photo of your page or a voice note.</p>',
+              a.teacher_id, NULL, a.opens_at, a.due_at, NULL, '["text","photo","audio"]'::jsonb, 3, 10, 20, NULL, false, a.opens_at - interval '2 days', a.opens_at - interval '2 days'
+       FROM seed_assignments a ORDER BY a.id`,
+      [['Introduce yourself in Greek', 'My neighbourhood: a short description', 'A CV for the job you want', 'Role play: at the pharmacy']],
+    );
+    await q(`INSERT INTO assignment_cohorts (assignment_id, cohort_id) SELECT id, cohort_id FROM seed_assignments`);
+    tick('assignments', 'assignments', assignments);
+
+    for (let from = 1; from <= n; from += chunk) {
+      const to = Math.min(n, from + chunk - 1);
+      // Older work is nearly all graded; the newest assignment is still in the teachers' queues.
+      const { rows: [counts] } = await client.query<Record<'submissions' | 'versions' | 'grades', string>>(
+        `WITH sub AS (
+           INSERT INTO submissions (assignment_id, learner_id, cohort_id, status, draft_text, submitted_version, last_submitted_at, revision, created_at, updated_at)
+           SELECT a.id, s.user_id, s.cohort_id, 'submitted', '', 1, t.at, 2, t.at - interval '20 minutes', t.at
+           FROM seed_learners s JOIN seed_assignments a ON a.cohort_id = s.cohort_id, seed_run c,
+                LATERAL (SELECT least(c.now - interval '1 hour', greatest(a.opens_at, s.enrolled_at) + random() * interval '20 days') AS at, random() AS r) t
+           WHERE s.n BETWEEN $1 AND $2 AND t.r < ${HAND_IN_SHARE}
+           RETURNING id, assignment_id, learner_id, last_submitted_at),
+         v AS (
+           INSERT INTO submission_versions (submission_id, number, text, submitted_at, due_at, late_seconds)
+           SELECT sub.id, 1, 'Γεια σας. Με λένε ' || split_part(u.display_name, ' ', 1) || '. Μένω στην Αθήνα και μαθαίνω ελληνικά.', sub.last_submitted_at, a.due_at,
+                  greatest(0, extract(epoch FROM sub.last_submitted_at - a.due_at))::int
+           FROM sub JOIN seed_assignments a ON a.id = sub.assignment_id JOIN users u ON u.id = sub.learner_id RETURNING 1),
+         g AS (
+           INSERT INTO grades (submission_id, version_number, score, rubric_levels, feedback, graded_by_id, graded_at, released_at, revision)
+           SELECT sub.id, 1, 8 + floor(random() * 13)::int, NULL, 'Good work. Check the endings of the verbs.', a.teacher_id, t.at, t.at, 1
+           FROM sub JOIN seed_assignments a ON a.id = sub.assignment_id, seed_run c,
+                LATERAL (SELECT least(c.now - interval '10 minutes', sub.last_submitted_at + random() * interval '6 days') AS at, random() AS r) t
+           WHERE t.r < CASE WHEN a.k = ${ASSIGNMENTS_PER_COHORT - 1} THEN 0.3 ELSE 0.97 END
+           RETURNING submission_id, score, feedback, graded_by_id, graded_at),
+         gc AS (
+           INSERT INTO grade_changes (submission_id, action, changed_by_id, changed_at, old_value, new_value)
+           SELECT submission_id, 'save', graded_by_id, graded_at, NULL,
+                  jsonb_build_object('versionNumber', 1, 'score', score, 'rubricLevels', NULL, 'feedback', feedback, 'released', true)
+           FROM g RETURNING 1)
+         SELECT (SELECT count(*) FROM sub) AS submissions, (SELECT count(*) FROM v) AS versions, (SELECT count(*) FROM gc) AS grades`,
+        [from, to],
+      );
+      tick('submissions', 'submissions', Number(counts!.submissions));
+      tick('submission versions', 'submission_versions', Number(counts!.versions));
+      tick('grades', 'grades', Number(counts!.grades));
+    }
+
+    // --- A year of monthly data allowances: batches, allowances and their ledger ------------------
+    await seedAllowances(client, prefix, coordinator, (count) => tick('allowances', 'allowance_issues', count), (count) => tick('allowance ledger', 'allowance_ledger', count));
+
+    opts.onProgress?.(done, done, 'checking references');
+    await references.restore();
     await q('COMMIT');
   } catch (err) {
     await q('ROLLBACK');
     throw err;
   }
-  // The rest goes in chunks of learners, each committed on its own: a progress bar that moves, and
-  // no single transaction holding millions of rows.
-
-  const chunk = Math.ceil(n / CHUNKS);
-  for (let from = 1; from <= n; from += chunk) {
-    const to = Math.min(n, from + chunk - 1);
-    await q('BEGIN');
-    // Lessons in order along the cohort's track; three lessons a sitting, sittings spread from
-    // enrolment to the learner's last activity. The last lesson is sometimes still open.
-    const progress = await q(
-      `INSERT INTO lesson_progress (learner_id, lesson_id, course_id, started_at, completed_at, best_score, attempts, seconds_spent, visit_started_at, last_visited_at)
-       SELECT user_id, lesson_id, course_id, started, CASE WHEN open THEN NULL ELSE started + make_interval(secs => secs) END,
-              CASE WHEN is_quiz THEN score END, CASE WHEN is_quiz THEN tries ELSE 0 END, secs, NULL, started + make_interval(secs => secs)
-       FROM (
-         SELECT s.user_id, q.lesson_id, q.course_id, q.is_quiz, q.seq = s.k AND s.last_open AS open,
-                s.enrolled_at + (s.last_active - s.enrolled_at) * (((q.seq - 1) / 3) * 3)::float8 / greatest(s.k, 1) + (q.seq - 1) % 3 * interval '25 minutes' AS started,
-                (q.minutes * 60 * (0.6 + random()))::int AS secs, 40 + floor(random() * 61)::int AS score, 1 + (random() < 0.3)::int AS tries
-         FROM seed_learners s JOIN seed_sequence q ON q.track = s.track AND q.seq <= s.k
-         WHERE s.n BETWEEN $1 AND $2
-       ) x`,
-      [from, to],
-    );
-    tick('lesson progress', 'lesson_progress', progress);
-    const study = await q(
-      `INSERT INTO study_time (learner_id, lesson_id, course_id, day, seconds)
-       SELECT p.learner_id, p.lesson_id, p.course_id, (p.started_at AT TIME ZONE 'UTC')::date, p.seconds_spent
-       FROM seed_learners s JOIN lesson_progress p ON p.learner_id = s.user_id WHERE s.n BETWEEN $1 AND $2`,
-      [from, to],
-    );
-    tick('study time', 'study_time', study);
-    // One attempt per quiz, or two when the first went less well; the best is on the progress record.
-    const quiz = await q(
-      `INSERT INTO quiz_attempts (learner_id, lesson_id, idempotency_key, score, passed, results, submitted_at)
-       SELECT p.learner_id, p.lesson_id, 'seed-' || p.id || '-' || a.n, sc, sc >= q.pass_score, CASE WHEN sc >= q.pass_score THEN q.right_answers ELSE q.one_wrong END,
-              p.started_at + a.n * interval '6 minutes'
-       FROM seed_learners s JOIN lesson_progress p ON p.learner_id = s.user_id AND p.attempts > 0
-       JOIN seed_sequence q ON q.track = s.track AND q.lesson_id = p.lesson_id,
-       LATERAL (SELECT g AS n, CASE WHEN g < p.attempts THEN greatest(0, p.best_score - 20) ELSE p.best_score END AS sc FROM generate_series(1, p.attempts) g) a
-       WHERE s.n BETWEEN $1 AND $2`,
-      [from, to],
-    );
-    tick('quiz attempts', 'quiz_attempts', quiz);
-    const finished = await q(
-      `INSERT INTO course_completions (learner_id, course_id, completed_at)
-       SELECT p.learner_id, p.course_id, max(p.completed_at)
-       FROM seed_learners s JOIN lesson_progress p ON p.learner_id = s.user_id
-       JOIN (SELECT course_id, count(*) AS lessons FROM lessons WHERE NOT retired AND type <> 'scorm' GROUP BY course_id) c ON c.course_id = p.course_id
-       WHERE s.n BETWEEN $1 AND $2
-       GROUP BY p.learner_id, p.course_id, c.lessons HAVING count(p.completed_at) = c.lessons`,
-      [from, to],
-    );
-    tick('course completions', 'course_completions', finished);
-    // What the phone used on each day of study: the pages, and the audio and video of the lessons.
-    const usage = await q(
-      `INSERT INTO data_usage (learner_id, day, bytes)
-       SELECT st.learner_id, st.day, sum(40000 + (random() * 900000)::int)
-       FROM seed_learners s JOIN study_time st ON st.learner_id = s.user_id WHERE s.n BETWEEN $1 AND $2
-       GROUP BY st.learner_id, st.day`,
-      [from, to],
-    );
-    tick('data used', 'data_usage', usage);
-    await q('COMMIT');
-  }
-
-  // --- Assignments: four per cohort through the year, three in four handed in, most graded -----
-  await q('BEGIN');
-  await q(
-    `CREATE TEMP TABLE seed_assignments AS
-     SELECT nextval('assignments_id_seq')::int AS id, c.cohort_id, c.teacher_id, a.k,
-            CASE WHEN a.k < ${ASSIGNMENTS_PER_COHORT - 1} THEN r.start + (a.k * 3 + 1) * interval '1 month' ELSE r.now - interval '9 days' END AS opens_at
-     FROM (SELECT cohort_id, min(user_id) AS teacher_id FROM cohort_teachers WHERE cohort_id = ANY($1) GROUP BY cohort_id) c,
-          generate_series(0, ${ASSIGNMENTS_PER_COHORT - 1}) AS a(k), seed_run r
-     ORDER BY c.cohort_id, a.k`,
-    [cohortIds],
-  );
-  await q(`ALTER TABLE seed_assignments ADD COLUMN due_at timestamptz`);
-  await q(`UPDATE seed_assignments SET due_at = opens_at + interval '14 days'`);
-  await q(`ANALYZE seed_assignments`);
-  const assignments = await q(
-    `INSERT INTO assignments (id, title, instructions, instructions_html, created_by_id, unit_id, opens_at, due_at, cutoff_at, forms, max_files, max_file_mb, max_points, rubric, resubmission_allowed, created_at, updated_at)
-     SELECT a.id, ($1::text[])[1 + a.k], 'Write a few sentences, or send a photo of your page or a voice note.',
-            '<p>Write a few sentences, or send a photo of your page or a voice note.</p>',
-            a.teacher_id, NULL, a.opens_at, a.due_at, NULL, '["text","photo","audio"]'::jsonb, 3, 10, 20, NULL, false, a.opens_at - interval '2 days', a.opens_at - interval '2 days'
-     FROM seed_assignments a ORDER BY a.id`,
-    [['Introduce yourself in Greek', 'My neighbourhood: a short description', 'A CV for the job you want', 'Role play: at the pharmacy']],
-  );
-  await q(`INSERT INTO assignment_cohorts (assignment_id, cohort_id) SELECT id, cohort_id FROM seed_assignments`);
-  await q('COMMIT');
-  tick('assignments', 'assignments', assignments);
-
-  for (let from = 1; from <= n; from += chunk) {
-    const to = Math.min(n, from + chunk - 1);
-    await q('BEGIN');
-    const subs = await q(
-      `INSERT INTO submissions (assignment_id, learner_id, cohort_id, status, draft_text, submitted_version, last_submitted_at, revision, created_at, updated_at)
-       SELECT a.id, s.user_id, s.cohort_id, 'submitted', '', 1, t.at, 2, t.at - interval '20 minutes', t.at
-       FROM seed_learners s JOIN seed_assignments a ON a.cohort_id = s.cohort_id, seed_run c,
-            LATERAL (SELECT least(c.now - interval '1 hour', greatest(a.opens_at, s.enrolled_at) + random() * interval '20 days') AS at, random() AS r) t
-       WHERE s.n BETWEEN $1 AND $2 AND t.r < ${HAND_IN_SHARE}`,
-      [from, to],
-    );
-    tick('submissions', 'submissions', subs);
-    const versions = await q(
-      `INSERT INTO submission_versions (submission_id, number, text, submitted_at, due_at, late_seconds)
-       SELECT sub.id, 1, 'Γεια σας. Με λένε ' || split_part(u.display_name, ' ', 1) || '. Μένω στην Αθήνα και μαθαίνω ελληνικά.', sub.last_submitted_at, a.due_at,
-              greatest(0, extract(epoch FROM sub.last_submitted_at - a.due_at))::int
-       FROM seed_learners s JOIN submissions sub ON sub.learner_id = s.user_id JOIN seed_assignments a ON a.id = sub.assignment_id JOIN users u ON u.id = s.user_id
-       WHERE s.n BETWEEN $1 AND $2`,
-      [from, to],
-    );
-    tick('submission versions', 'submission_versions', versions);
-    // Older work is nearly all graded; the newest assignment is still in the teachers' queues.
-    const grades = await q(
-      `WITH g AS (
-         INSERT INTO grades (submission_id, version_number, score, rubric_levels, feedback, graded_by_id, graded_at, released_at, revision)
-         SELECT sub.id, 1, 8 + floor(random() * 13)::int, NULL, 'Good work. Check the endings of the verbs.', a.teacher_id, t.at, t.at, 1
-         FROM seed_learners s JOIN submissions sub ON sub.learner_id = s.user_id JOIN seed_assignments a ON a.id = sub.assignment_id, seed_run c,
-              LATERAL (SELECT least(c.now - interval '10 minutes', sub.last_submitted_at + random() * interval '6 days') AS at, random() AS r) t
-         WHERE s.n BETWEEN $1 AND $2 AND t.r < CASE WHEN a.k = ${ASSIGNMENTS_PER_COHORT - 1} THEN 0.3 ELSE 0.97 END
-         RETURNING submission_id, score, feedback, graded_by_id, graded_at)
-       INSERT INTO grade_changes (submission_id, action, changed_by_id, changed_at, old_value, new_value)
-       SELECT submission_id, 'save', graded_by_id, graded_at, NULL,
-              jsonb_build_object('versionNumber', 1, 'score', score, 'rubricLevels', NULL, 'feedback', feedback, 'released', true)
-       FROM g`,
-      [from, to],
-    );
-    tick('grades', 'grades', grades);
-    await q('COMMIT');
-  }
-
-  // --- A year of monthly data allowances: batches, allowances and their ledger ------------------
-  await seedAllowances(client, prefix, coordinator, (count) => tick('allowances', 'allowance_issues', count), (count) => tick('allowance ledger', 'allowance_ledger', count));
-
   opts.onProgress?.(done, done, 'statistics');
   for (const table of ['users', 'enrolments', 'lesson_progress', 'study_time', 'quiz_attempts', 'course_completions', 'data_usage', 'assignments', 'submissions', 'submission_versions', 'grades', 'grade_changes', 'allowance_issues', 'allowance_ledger']) {
     await q(`ANALYZE ${table}`);
   }
-  await q(`DROP TABLE IF EXISTS seed_learners, seed_sequence, seed_assignments, seed_run`);
+  await q(`DROP TABLE IF EXISTS seed_learners, seed_sequence, seed_lessons, seed_course_lessons, seed_assignments, seed_run`);
   return { programme: programmeName, usernamePrefix: prefix, rows, seconds: (Date.now() - started) / 1000 };
 }
 
@@ -408,7 +399,6 @@ async function generateCourses(client: pg.ClientBase) {
  */
 async function seedAllowances(client: pg.ClientBase, prefix: string, coordinator: number, onIssues: (n: number) => void, onLedger: (n: number) => void) {
   const q = async (sql: string, params: unknown[] = []) => (await client.query(sql, params)).rowCount ?? 0;
-  await q('BEGIN');
   const { rows: [scheme] } = await client.query<{ id: number }>(
     `INSERT INTO allowance_schemes (programme_id, name, created_by_id, created_at)
      SELECT pc.programme_id, 'Monthly mobile data', $1, r.start FROM programme_coordinators pc, seed_run r WHERE pc.user_id = $1 LIMIT 1 RETURNING id`,
@@ -429,6 +419,7 @@ async function seedAllowances(client: pg.ClientBase, prefix: string, coordinator
      WHERE p.completed_at IS NOT NULL AND u.phone IS NOT NULL
      GROUP BY 1, 2 HAVING count(*) >= 4`,
   );
+  await q(`ANALYZE seed_earned`);
   await q(
     `INSERT INTO allowance_batches (scheme_id, version_id, period_start, period_end, idempotency_key, issued_count, left_out_for_budget, created_by_id, created_at)
      SELECT $1, $2, e.period_start, (e.period_start + interval '1 month')::date, 'seed-' || $3 || '-' || e.period_start, count(*), 0, $4,
@@ -450,6 +441,9 @@ async function seedAllowances(client: pg.ClientBase, prefix: string, coordinator
     [scheme!.id],
   );
   onIssues(issues);
+  // Fresh tables have no statistics yet: without them the join below is planned as if they were tiny.
+  await q(`ANALYZE seed_earned`);
+  await q(`ANALYZE allowance_issues`);
   // The ledger tells each allowance's story in order; its sum over amounts is what was committed.
   const whyVars = `jsonb_build_object('done', e.done, 'count', 4)`;
   const ledger = await q(
@@ -475,6 +469,31 @@ async function seedAllowances(client: pg.ClientBase, prefix: string, coordinator
     [scheme!.id, coordinator],
   );
   onLedger(ledger);
-  await q('COMMIT');
   await q(`DROP TABLE seed_earned`);
 }
+
+/** The tables a seed fills row by row in the millions. */
+const BULK_TABLES = ['users', 'enrolments', 'lesson_progress', 'study_time', 'quiz_attempts', 'course_completions', 'data_usage', 'submissions', 'submission_versions', 'grades', 'grade_changes', 'allowance_issues', 'allowance_ledger'];
+
+/**
+ * PostgreSQL's bulk-loading advice: a foreign key checked row by row costs a lookup (and a row
+ * lock) per row — most of a seed's time — while the same key added back at the end checks every
+ * row in one join. Inside the seed's transaction the keys are dropped and re-created exactly as
+ * they were (same name, same definition), so no row that breaks one can ever be committed and
+ * nobody else ever sees the tables without them.
+ */
+async function suspendReferenceChecks(client: pg.ClientBase) {
+  const { rows } = await client.query<{ name: string; tbl: string; def: string }>(
+    `SELECT c.conname AS name, c.conrelid::regclass::text AS tbl, pg_get_constraintdef(c.oid) AS def
+     FROM pg_constraint c WHERE c.contype = 'f' AND c.conrelid = ANY($1::regclass[]) ORDER BY c.conrelid::regclass::text, c.conname`,
+    [BULK_TABLES],
+  );
+  for (const r of rows) await client.query(`ALTER TABLE ${r.tbl} DROP CONSTRAINT ${escapeName(r.name)}`);
+  return {
+    restore: async () => {
+      for (const r of rows) await client.query(`ALTER TABLE ${r.tbl} ADD CONSTRAINT ${escapeName(r.name)} ${r.def}`);
+    },
+  };
+}
+
+const escapeName = (name: string) => `"${name.replace(/"/g, '""')}"`;
