@@ -4,7 +4,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signIn } from '../support/agent.ts';
 import { bootApp, type TestApp } from '../support/app.ts';
-import { Attachment, Thread } from '../../src/oncall/index.ts';
+import { Attachment, Message, Thread } from '../../src/oncall/index.ts';
+import { EXE, phonePhoto } from '../assignments/helpers.ts';
 import { ask, plain, reply, schoolWithLesson, threadIdFrom } from './support.ts';
 
 let t: TestApp;
@@ -68,6 +69,38 @@ describe('photos and voice notes follow the same checks as assignment uploads', 
     expect(res.text).toContain('Here is my homework photo');
     expect(await t.em().count(Thread, {})).toBe(threads);
     expect(storedFiles().length).toBe(files);
+  });
+
+  it('when a program renamed .jpg or an HTML page renamed .png comes with a reply, then the teacher and the learner are refused alike and nothing is stored', async () => {
+    const learner = await signIn(t.app, s.learnerA1.username);
+    const id = threadIdFrom((await ask(learner, 'lesson', s.lesson.id, { body: 'A question to answer' })).headers.location);
+    const teacher = await signIn(t.app, s.teacherA.username);
+    const messages = await t.em().count(Message, { thread: id });
+    const files = storedFiles().length;
+    for (const who of [teacher, learner]) {
+      for (const f of [{ buffer: EXE, name: 'homework.jpg' }, { buffer: Buffer.from('<!doctype html><html><body onload="alert(1)"></body></html>'), name: 'scan.png' }]) {
+        const res = await reply(who, id, { body: 'Words that stay' }, [f]);
+        expect(res.status).toBe(422);
+        expect(plain(res)).toContain(`“${f.name}” is named like a photo, PDF or recording, but it is something else.`);
+        expect(res.text).toContain('Words that stay');
+      }
+    }
+    expect(await t.em().count(Message, { thread: id })).toBe(messages);
+    expect(storedFiles().length).toBe(files);
+  });
+
+  it('when a PNG carrying a GPS position is sent, then what is kept is a JPEG without any metadata', async () => {
+    const learner = await signIn(t.app, s.learnerA2.username);
+    const png = await phonePhoto('png', 1200, 900);
+    const sent = await ask(learner, 'lesson', s.lesson.id, { body: 'A screenshot of my answer' }, [{ buffer: png, name: 'screen.png' }]);
+    expect(sent.status).toBe(303);
+    const attachment = await t.em().findOneOrFail(Attachment, { message: { thread: threadIdFrom(sent.headers.location) } });
+    expect(attachment.mime).toBe('image/jpeg');
+    const file = await learner.get(`/questions/${threadIdFrom(sent.headers.location)}/files/${attachment.id}`).buffer(true).parse(binary);
+    const meta = await sharp(file.body as Buffer).metadata();
+    expect(meta.format).toBe('jpeg');
+    expect(meta.exif).toBeUndefined();
+    expect((file.body as Buffer).includes(Buffer.from('PhoneMaker'))).toBe(false);
   });
 
   it('when a learner sends a PDF, then it is refused as a kind this form does not take', async () => {
