@@ -1,0 +1,88 @@
+/**
+ * learner1 of the demo school on a phone (Chromium, 360×640): opens the Greek course, finishes a
+ * reading lesson with "mark as done" and passes a quiz — once with JavaScript and once without.
+ */
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { User } from '../../src/accounts/index.ts';
+import { importShippedCourses } from '../../src/courses/index.ts';
+import { DEMO_PASSWORD, seedDemo } from '../../src/demo/seed.ts';
+import { bootApp, type TestApp } from '../support/app.ts';
+import { launchChromium, phone, signInAs } from '../support/browser.ts';
+
+let t: TestApp;
+let url: string;
+let browser: Browser;
+const quiet = { info: () => undefined, warn: () => undefined };
+
+beforeAll(async () => {
+  t = await bootApp();
+  await importShippedCourses(t.em(), path.join(t.config.dataDir, 'files'), quiet);
+  await seedDemo(t.em());
+  url = (await t.listen()).url;
+  browser = await launchChromium();
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await t.close();
+});
+
+// Each run starts learner1 afresh, so both runs walk the same path.
+beforeEach(async () => {
+  const em = t.em();
+  const { id } = await em.findOneOrFail(User, { username: 'learner1' });
+  for (const table of ['quiz_attempts', 'course_completions', 'study_time', 'lesson_progress']) await em.execute(`DELETE FROM ${table} WHERE learner_id = ?`, [id]);
+});
+
+describe('a learner finishes lessons on a phone', () => {
+  it.each([
+    ['with JavaScript', true],
+    ['without JavaScript', false],
+  ])('when learner1 opens the Greek course %s, then they mark a reading lesson done and pass a quiz, and the course shows both done', async (_label, javaScriptEnabled) => {
+    const { context, page } = await phone(browser, { javaScriptEnabled });
+    const media: string[] = [];
+    page.on('request', (r) => {
+      if (/\.(opus|ogg|mp3|m4a|mp4|webm)$/.test(new URL(r.url()).pathname)) media.push(r.url());
+    });
+    await signInAs(page, url, 'learner1', DEMO_PASSWORD);
+
+    await page.click('nav a[href="/courses"]');
+    await expect.poll(() => page.textContent('h1')).toBe('My courses');
+    await page.getByRole('link', { name: 'Greek A1: first steps', exact: true }).click();
+    await page.getByRole('link', { name: 'The Greek alphabet', exact: true }).click();
+    expect(await page.textContent('h1')).toBe('The Greek alphabet');
+    expect(await page.textContent('main')).toContain('Lesson 1 of 8');
+    // Nothing is wider than the phone, the letters table included.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await page.screenshot({ path: `test-results/lesson-360-${javaScriptEnabled ? 'js' : 'nojs'}.png`, fullPage: true });
+
+    const alphabet = new URL(page.url()).pathname;
+    await Promise.all([page.waitForURL((u) => u.pathname !== alphabet), page.getByRole('button', { name: 'Mark as done' }).click()]);
+    expect(await page.textContent('h1')).toBe('Hello and goodbye');
+    expect(await page.textContent('.notice')).toContain('The Greek alphabet');
+    // An audio lesson: its size is shown, and nothing is fetched until the learner taps.
+    expect(await page.textContent('main')).toMatch(/Audio · .+ — tap to load/);
+
+    await page.getByRole('link', { name: 'Greek A1: first steps', exact: true }).click();
+    await page.getByRole('link', { name: 'Quiz: first words', exact: true }).click();
+    await page.check('#a-q1-a');
+    await page.check('#a-q2-a');
+    await page.check('#a-q3-a');
+    await page.check('#a-q3-b');
+    await page.fill('input[name="a-q4"]', 'lene');
+    await page.fill('input[name="a-q5"]', 'efharisto');
+    await page.check('#a-q6-a');
+    await Promise.all([page.waitForURL(/\/attempts\/\d+$/), page.getByRole('button', { name: 'Check my answers' }).click()]);
+    expect(await page.textContent('.notice')).toContain('You passed.');
+    expect(await page.textContent('main')).toContain('100%');
+    expect(await page.textContent('main')).toContain('Ναι (ne) means yes');
+
+    await page.getByRole('link', { name: 'Greek A1: first steps', exact: true }).click();
+    expect(await page.textContent('main')).toContain('2 of 8 lessons done');
+    expect(await page.locator('li', { hasText: 'The Greek alphabet' }).textContent()).toContain('✓ Done');
+    expect(await page.locator('li', { hasText: 'Quiz: first words' }).textContent()).toContain('✓ Done');
+    expect(media).toEqual([]);
+    await context.close();
+  }, 60_000);
+});
