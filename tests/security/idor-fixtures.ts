@@ -92,4 +92,15 @@ export const idorFixtures: IdorFixture[] = [
   { route: 'GET /lessons/:id/attempts/:attemptId', params: () => ({ id: 2_000_000_022, attemptId: 2_000_000_023 }) },
   { route: 'GET /cohorts/:id/courses/:courseId/progress', params: (w) => ({ id: w.cohortB.id, courseId: 2_000_000_021 }) },
   { route: 'GET /media/:file', publicBecause: 'course media, named by the hash of its bytes and the same for every learner of the course' },
+  // Certificates: the matrix world holds none and no course, and a fixture may not add rows, so these
+  // name a code and a course that do not exist. tests/certificates/learner.test.ts and verify.test.ts
+  // try a real certificate as another learner, a teacher and another programme's coordinator.
+  { route: 'GET /certificates/rules/:courseId', params: () => ({ courseId: 2_000_000_031 }) },
+  { route: 'POST /certificates/rules/:courseId', params: () => ({ courseId: 2_000_000_031 }) },
+  { route: 'GET /certificates/:code', params: () => ({ code: '7KQ2-M9XD-4TWA' }) },
+  { route: 'POST /certificates/:code/settings', params: () => ({ code: '7KQ2-M9XD-4TWA' }) },
+  { route: 'POST /certificates/:code/revoke', params: () => ({ code: '7KQ2-M9XD-4TWA' }) },
+  { route: 'GET /certificates/:code/pdf', params: () => ({ code: '7KQ2-M9XD-4TWA' }) },
+  { route: 'GET /certificates/:code/credential.json', params: () => ({ code: '7KQ2-M9XD-4TWA' }) },
+  { route: 'GET /verify/:code', publicBecause: 'the public verification page: shows only what a certificate certifies, rate-limited per address' },
 ];
