@@ -319,7 +319,8 @@ export async function playerLaunch(em: EntityManager, claims: { attemptId: numbe
   const learner = await em.findOneOrFail(User, claims.learnerId);
   // A sitting the school never heard close (the phone died, the tab was killed, the last commit is
   // still on the phone) was cut off rather than left: the learner continues it, as after a suspend.
-  const lastSitting = attempt.lastSessionId === null ? null : await em.findOne(ScormSession, attempt.lastSessionId);
+  const lastSessionId = attempt.lastSessionId;
+  const lastSitting = lastSessionId === null ? null : await em.findOne(ScormSession, { id: lastSessionId });
   const resume = attempt.lastExit === 'suspend' || (!!lastSitting && !lastSitting.terminated && !attempt.ended);
   const entry = attempt.lastSessionId === null && !attempt.ended && attempt.lastSeq === 0 ? 'ab-initio' : resume ? 'resume' : '';
   const lms: Record<string, string> =

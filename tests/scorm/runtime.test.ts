@@ -4,7 +4,7 @@ import { LessonProgress } from '../../src/courses/index.ts';
 import { ScormAttempt, ScormCommit, ScormItem } from '../../src/scorm/index.ts';
 import { signIn, type Agent } from '../support/agent.ts';
 import { scorm12Single, scorm2004Multi } from './packages.ts';
-import { bootScorm, importOk, openRuntime, scormSchool, type ScormTestApp } from './support.ts';
+import { bootScorm, importOk, openRuntime, scormSchool, type ScormTestApp, type Scorm12API, type Scorm2004API } from './support.ts';
 
 let t: ScormTestApp;
 let s: Awaited<ReturnType<typeof scormSchool>>;
@@ -27,7 +27,7 @@ const progressOf = (learnerId: number, lessonId: number) => t.em().findOne(Lesso
 describe('SCORM 1.2 runtime against the server', () => {
   it('when a SCO sets values and commits, then the server keeps them, and a value outside the data model is refused by the runtime', async () => {
     const r = await openRuntime(t, learner, lesson12);
-    const api = r.api as import('scorm-again/scorm12').Scorm12API;
+    const api = r.api as Scorm12API;
     expect(api.LMSInitialize('')).toBe('true');
     expect(api.LMSGetValue('cmi.core.entry')).toBe('ab-initio');
     expect(api.LMSGetValue('cmi.core.student_id')).toBe(String(s.learnerA1.id));
@@ -54,7 +54,7 @@ describe('SCORM 1.2 runtime against the server', () => {
 
   it('when the learner leaves with exit=suspend and comes back, then the next sitting starts with entry=resume and the saved place, and session times add up', async () => {
     const first = await openRuntime(t, learner, lesson12);
-    const a = first.api as import('scorm-again/scorm12').Scorm12API;
+    const a = first.api as Scorm12API;
     a.LMSInitialize('');
     // The sitting before committed and was never closed (cut off): the learner continues it.
     expect(a.LMSGetValue('cmi.core.entry')).toBe('resume');
@@ -67,7 +67,7 @@ describe('SCORM 1.2 runtime against the server', () => {
     expect((await first.deliver()).map((res) => res.status)).toEqual([200]);
 
     const second = await openRuntime(t, learner, lesson12);
-    const b = second.api as import('scorm-again/scorm12').Scorm12API;
+    const b = second.api as Scorm12API;
     b.LMSInitialize('');
     expect(b.LMSGetValue('cmi.core.entry')).toBe('resume');
     expect(b.LMSGetValue('cmi.core.lesson_location')).toBe('page-7');
@@ -86,14 +86,14 @@ describe('SCORM 1.2 runtime against the server', () => {
     const other = await signIn(t.app, s.learnerA2.username);
     const lessonId = await importOk(t, s.teacher, s.place, scorm12Single({ title: 'Left normally' }));
     const first = await openRuntime(t, other, lessonId);
-    const a = first.api as import('scorm-again/scorm12').Scorm12API;
+    const a = first.api as Scorm12API;
     a.LMSInitialize('');
     a.LMSSetValue('cmi.core.lesson_location', 'p2');
     a.LMSSetValue('cmi.core.lesson_status', 'incomplete');
     a.LMSFinish('');
     await first.deliver();
     const second = await openRuntime(t, other, lessonId);
-    const b = second.api as import('scorm-again/scorm12').Scorm12API;
+    const b = second.api as Scorm12API;
     b.LMSInitialize('');
     expect(b.LMSGetValue('cmi.core.entry')).toBe('');
     // SCORM 1.2 leaves attempts to the LMS: an unfinished one is kept, with its data.
@@ -102,7 +102,7 @@ describe('SCORM 1.2 runtime against the server', () => {
 
   it('when a commit is replayed or arrives after a newer one, then nothing newer is overwritten', async () => {
     const r = await openRuntime(t, learner, lesson12);
-    const api = r.api as import('scorm-again/scorm12').Scorm12API;
+    const api = r.api as Scorm12API;
     api.LMSInitialize('');
     api.LMSSetValue('cmi.core.lesson_location', 'older');
     api.LMSCommit('');
@@ -126,15 +126,15 @@ describe('SCORM 1.2 runtime against the server', () => {
 
   it('when a commit left on the phone from an earlier sitting arrives after the new sitting committed, then it is kept out of the attempt', async () => {
     const earlier = await openRuntime(t, learner, lesson12);
-    (earlier.api as import('scorm-again/scorm12').Scorm12API).LMSInitialize('');
-    (earlier.api as import('scorm-again/scorm12').Scorm12API).LMSSetValue('cmi.core.lesson_location', 'from the old sitting');
-    (earlier.api as import('scorm-again/scorm12').Scorm12API).LMSCommit('');
+    (earlier.api as Scorm12API).LMSInitialize('');
+    (earlier.api as Scorm12API).LMSSetValue('cmi.core.lesson_location', 'from the old sitting');
+    (earlier.api as Scorm12API).LMSCommit('');
     const stale = earlier.snapshots.splice(0)[0]!;
 
     const later = await openRuntime(t, learner, lesson12);
-    (later.api as import('scorm-again/scorm12').Scorm12API).LMSInitialize('');
-    (later.api as import('scorm-again/scorm12').Scorm12API).LMSSetValue('cmi.core.lesson_location', 'from the new sitting');
-    (later.api as import('scorm-again/scorm12').Scorm12API).LMSCommit('');
+    (later.api as Scorm12API).LMSInitialize('');
+    (later.api as Scorm12API).LMSSetValue('cmi.core.lesson_location', 'from the new sitting');
+    (later.api as Scorm12API).LMSCommit('');
     await later.deliver();
     // Sent with the new sitting's token, naming its own older sitting: accepted as older, not applied.
     expect((await later.send(stale)).body.outcome).toBe('older');
@@ -145,7 +145,7 @@ describe('SCORM 1.2 runtime against the server', () => {
   it('when the learner passes above the mastery score, then the lesson is complete in the course with its score; below it, it is failed and not complete', async () => {
     const other = await signIn(t.app, s.learnerA2.username);
     const low = await openRuntime(t, other, lesson12);
-    const l = low.api as import('scorm-again/scorm12').Scorm12API;
+    const l = low.api as Scorm12API;
     l.LMSInitialize('');
     l.LMSSetValue('cmi.core.score.raw', '70');
     // The SCO says "completed"; the manifest's mastery score makes it "failed".
@@ -157,7 +157,7 @@ describe('SCORM 1.2 runtime against the server', () => {
     expect(await progressOf(s.learnerA2.id, lesson12)).toMatchObject({ completedAt: null, bestScore: 70, attempts: 1 });
 
     const high = await openRuntime(t, other, lesson12);
-    const h = high.api as import('scorm-again/scorm12').Scorm12API;
+    const h = high.api as Scorm12API;
     h.LMSInitialize('');
     // A failed attempt is over: the next sitting is a new attempt, from the start.
     expect(h.LMSGetValue('cmi.core.entry')).toBe('ab-initio');
@@ -182,7 +182,7 @@ describe('SCORM 2004 runtime against the server', () => {
     const items = await t.em().find(ScormItem, { package: { lesson: lesson2004 } }, { orderBy: { position: 'asc' } });
     const [, sco1, sco2] = items;
     const r = await openRuntime(t, learner, lesson2004, sco1!.id);
-    const api = r.api as import('scorm-again/scorm2004').Scorm2004API;
+    const api = r.api as Scorm2004API;
     expect(api.Initialize('')).toBe('true');
     expect(api.GetValue('cmi.entry')).toBe('ab-initio');
     expect(api.GetValue('cmi.completion_threshold')).toBe('0.75');
@@ -215,7 +215,7 @@ describe('SCORM 2004 runtime against the server', () => {
     expect((await progressOf(s.learnerA1.id, lesson2004))?.completedAt ?? null).toBeNull();
 
     const second = await openRuntime(t, learner, lesson2004, sco2!.id);
-    const b = second.api as import('scorm-again/scorm2004').Scorm2004API;
+    const b = second.api as Scorm2004API;
     b.Initialize('');
     expect(b.GetValue('cmi.launch_data')).toBe('start=numbers');
     expect(b.GetValue('cmi.time_limit_action')).toBe('continue,no message');
@@ -228,10 +228,10 @@ describe('SCORM 2004 runtime against the server', () => {
     await openRuntime(t, learner, lesson2004, items[3]!.id);
     // The last commit that makes the lesson complete: one more sitting on the second part.
     const third = await openRuntime(t, learner, lesson2004, sco2!.id);
-    (third.api as import('scorm-again/scorm2004').Scorm2004API).Initialize('');
-    (third.api as import('scorm-again/scorm2004').Scorm2004API).SetValue('cmi.completion_status', 'completed');
-    (third.api as import('scorm-again/scorm2004').Scorm2004API).SetValue('cmi.score.scaled', '0.7');
-    (third.api as import('scorm-again/scorm2004').Scorm2004API).Terminate('');
+    (third.api as Scorm2004API).Initialize('');
+    (third.api as Scorm2004API).SetValue('cmi.completion_status', 'completed');
+    (third.api as Scorm2004API).SetValue('cmi.score.scaled', '0.7');
+    (third.api as Scorm2004API).Terminate('');
     await third.deliver();
     const progress = await progressOf(s.learnerA1.id, lesson2004);
     expect(progress!.completedAt).not.toBeNull();
@@ -242,7 +242,7 @@ describe('SCORM 2004 runtime against the server', () => {
     const other = await signIn(t.app, s.learnerA2.username);
     const items = await t.em().find(ScormItem, { package: { lesson: lesson2004 } }, { orderBy: { position: 'asc' } });
     const r = await openRuntime(t, other, lesson2004, items[1]!.id);
-    const api = r.api as import('scorm-again/scorm2004').Scorm2004API;
+    const api = r.api as Scorm2004API;
     api.Initialize('');
     api.SetValue('cmi.location', 'slide-12');
     api.SetValue('cmi.exit', 'suspend');
@@ -250,7 +250,7 @@ describe('SCORM 2004 runtime against the server', () => {
     api.Terminate('');
     await r.deliver();
     const again = await openRuntime(t, other, lesson2004, items[1]!.id);
-    const b = again.api as import('scorm-again/scorm2004').Scorm2004API;
+    const b = again.api as Scorm2004API;
     b.Initialize('');
     expect(b.GetValue('cmi.entry')).toBe('resume');
     expect(b.GetValue('cmi.location')).toBe('slide-12');
@@ -261,9 +261,9 @@ describe('SCORM 2004 runtime against the server', () => {
 describe('commits the server refuses', () => {
   it('when a value breaks the data model on the wire, then the whole commit is refused with the element named and nothing changes', async () => {
     const r = await openRuntime(t, learner, lesson12);
-    (r.api as import('scorm-again/scorm12').Scorm12API).LMSInitialize('');
-    (r.api as import('scorm-again/scorm12').Scorm12API).LMSSetValue('cmi.core.lesson_location', 'should not land');
-    (r.api as import('scorm-again/scorm12').Scorm12API).LMSCommit('');
+    (r.api as Scorm12API).LMSInitialize('');
+    (r.api as Scorm12API).LMSSetValue('cmi.core.lesson_location', 'should not land');
+    (r.api as Scorm12API).LMSCommit('');
     const snapshot = r.snapshots.splice(0)[0]!;
     const cmi = snapshot.cmi as { core: Record<string, unknown> };
     const bad = await r.send({ ...snapshot, cmi: { ...cmi, core: { ...cmi.core, lesson_status: 'finished' } } });
@@ -281,8 +281,8 @@ describe('commits the server refuses', () => {
 
   it('when the token is forged, expired, or another learner sends to this sitting, then the commit is refused', async () => {
     const r = await openRuntime(t, learner, lesson12);
-    (r.api as import('scorm-again/scorm12').Scorm12API).LMSInitialize('');
-    (r.api as import('scorm-again/scorm12').Scorm12API).LMSCommit('');
+    (r.api as Scorm12API).LMSInitialize('');
+    (r.api as Scorm12API).LMSCommit('');
     const snapshot = r.snapshots.splice(0)[0]!;
     const [body, sig] = r.config.token.split('.');
     const forged = Buffer.from(JSON.stringify([1, 1, s.learnerA2.id, 4_000_000_000])).toString('base64url');
@@ -299,8 +299,8 @@ describe('commits the server refuses', () => {
 
   it('when a page from another origin posts a commit, then the browser is told no', async () => {
     const r = await openRuntime(t, learner, lesson12);
-    (r.api as import('scorm-again/scorm12').Scorm12API).LMSInitialize('');
-    (r.api as import('scorm-again/scorm12').Scorm12API).LMSCommit('');
+    (r.api as Scorm12API).LMSInitialize('');
+    (r.api as Scorm12API).LMSCommit('');
     const res = await request(t.app).post('/scorm/commit').set('Origin', 'https://evil.example').type('text/plain').send(JSON.stringify({ token: r.config.token, ...r.snapshots[0] }));
     expect(res.status).toBe(403);
     expect(res.headers['access-control-allow-origin']).toBeUndefined();

@@ -8,8 +8,10 @@ import type { Server } from 'node:http';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import type { Express } from 'express';
-import { Scorm12API } from 'scorm-again/scorm12';
-import { Scorm2004API } from 'scorm-again/scorm2004';
+import * as scorm12 from 'scorm-again/scorm12';
+import type Scorm12Class from 'scorm-again/scorm12';
+import * as scorm2004 from 'scorm-again/scorm2004';
+import type Scorm2004Class from 'scorm-again/scorm2004';
 import request from 'supertest';
 import { createContentApp } from '../../src/app.ts';
 import { createI18n } from '../../src/platform/i18n.ts';
@@ -17,6 +19,12 @@ import { createLogger } from '../../src/platform/logger.ts';
 import { post, signIn, type Agent } from '../support/agent.ts';
 import { bootApp, type TestApp } from '../support/app.ts';
 import { makeCourse, makeSchool, offerCourse } from '../support/factories.ts';
+
+// scorm-again's type declarations name a default export; its ES modules export the classes by name.
+const { Scorm12API } = scorm12 as unknown as { Scorm12API: typeof Scorm12Class };
+const { Scorm2004API } = scorm2004 as unknown as { Scorm2004API: typeof Scorm2004Class };
+export type Scorm12API = Scorm12Class;
+export type Scorm2004API = Scorm2004Class;
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -161,7 +169,8 @@ export async function openRuntime(t: ScormTestApp, learner: Agent, lessonId: num
   };
   const settings = { lmsCommitUrl: config.commitUrl, dataCommitFormat: 'json', sendFullCommit: true, autocommit: false, logLevel: 5, httpService: transport } as never;
   api = config.version === '1.2' ? new Scorm12API(settings) : new Scorm2004API(settings);
-  api.loadFromFlattenedJSON({ ...config.data, ...config.lms }, '');
+  // Declared on scorm-again's BaseAPI, which its Scorm12API declaration does not surface.
+  (api as unknown as { loadFromFlattenedJSON(data: Record<string, string>, prefix: string): void }).loadFromFlattenedJSON({ ...config.data, ...config.lms }, '');
   const send = async (snapshot: Snapshot, overrides: Record<string, unknown> = {}) => {
     const res = await request(t.app)
       .post('/scorm/commit')

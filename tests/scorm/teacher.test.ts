@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ScormItem } from '../../src/scorm/index.ts';
+import { ScormItem, ScormSession } from '../../src/scorm/index.ts';
 import { signIn, type Agent } from '../support/agent.ts';
 import { scorm12Single, scorm2004Multi } from './packages.ts';
-import { bootScorm, importOk, openRuntime, scormSchool, type ScormTestApp } from './support.ts';
+import { bootScorm, importOk, openRuntime, scormSchool, type ScormTestApp, type Scorm2004API } from './support.ts';
 
 let t: ScormTestApp;
 let s: Awaited<ReturnType<typeof scormSchool>>;
@@ -15,7 +15,7 @@ beforeAll(async () => {
   learner = await signIn(t.app, s.learnerA1.username);
   const [, sco1] = await t.em().find(ScormItem, { package: { lesson: lessonId } }, { orderBy: { position: 'asc' } });
   const r = await openRuntime(t, learner, lessonId, sco1!.id);
-  const api = r.api as import('scorm-again/scorm2004').Scorm2004API;
+  const api = r.api as Scorm2004API;
   api.Initialize('');
   api.SetValue('cmi.interactions.0.id', 'greet-1');
   api.SetValue('cmi.interactions.0.type', 'fill-in');
@@ -95,7 +95,7 @@ describe('who may reach what', () => {
     refused((await outsider.get(`/scorm/lessons/${lessonId}`)).status);
     const other = await importOk(t, s.teacher, s.place, scorm12Single({ title: 'Only for class A' }));
     refused((await outsider.get(`/scorm/lessons/${other}`)).status);
-    expect(await t.em().count('ScormSession', { attempt: { learner: s.learnerB1.id } })).toBe(0);
+    expect(await t.em().count(ScormSession, { attempt: { learner: s.learnerB1.id } })).toBe(0);
   });
 
   it('when a learner asks for a part of another lesson through ?part=, then it is not found', async () => {
