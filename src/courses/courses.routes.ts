@@ -112,6 +112,8 @@ export function coursesRoutes({ orm, dataDir }: CoursesDeps) {
         title: 'courses:course.title',
         learner: actor.role === 'learner',
         ...outline,
+        // The next lessons not yet done, marked for the offline reader to keep (views/assets/offline.js).
+        units: outline.units.map((u) => ({ ...u, lessons: u.lessons.map((l) => ({ ...l, keep: outline.offline.includes(l.url) })) })),
         imageHtml: outline.course.image ? imageHtml(outline.course.image, '', actor.dataSaver, label) : null,
         offers: staff ? await study.offersOf(em(), actor, id) : null,
         canOffer: can(courseCapabilities, actor, 'courses:offer'),

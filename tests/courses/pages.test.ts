@@ -162,6 +162,9 @@ describe('lessons done and courses completed', () => {
     expect(next.text).toContain('“Lesson 1” is done.');
     const course = await agent.get(`/courses/${s.course.id}`);
     expect(course.text).toContain('1 of 3 lessons done');
+    // The lessons still to do are the ones a phone keeps for reading offline.
+    expect(course.text).toContain(`href="/lessons/${s.text2.id}" data-prefetch`);
+    expect(course.text).not.toContain(`href="/lessons/${s.text1.id}" data-prefetch`);
   });
 
   it('when every lesson is done, then the course is completed once', async () => {
