@@ -39,13 +39,20 @@ export interface ChartModel {
 
 const n = (v: number) => Math.round(v * 10) / 10;
 
+/**
+ * SVG text inherits the page's direction, and in right-to-left text `start` is the right edge. So
+ * the anchor that makes a text run rightwards from x (or leftwards to it) depends on the direction.
+ */
+const rightwards = (rtl: boolean) => (rtl ? 'end' : 'start');
+const leftwards = (rtl: boolean) => (rtl ? 'start' : 'end');
+
 function legendOf(input: ChartInput, top: number) {
   if (input.series.length < 2) return { legend: [], height: 0 };
   const legend = input.series.map((s, i) => {
     const y = top + i * LEGEND_ROW;
     return input.rtl
-      ? { x: WIDTH - 12, y, textX: WIDTH - 18, anchor: 'end', name: s.name, cls: `s${i}` }
-      : { x: 0, y, textX: 18, anchor: 'start', name: s.name, cls: `s${i}` };
+      ? { x: WIDTH - 12, y, textX: WIDTH - 18, anchor: leftwards(true), name: s.name, cls: `s${i}` }
+      : { x: 0, y, textX: 18, anchor: rightwards(false), name: s.name, cls: `s${i}` };
   });
   return { legend, height: input.series.length * LEGEND_ROW + 6 };
 }
@@ -74,12 +81,12 @@ function barChart(input: ChartInput): ChartModel {
     return {
       labelX: input.rtl ? WIDTH : 0,
       labelY: y + 13,
-      anchor: input.rtl ? 'end' : 'start',
+      anchor: input.rtl ? leftwards(true) : rightwards(false),
       label,
       segments,
       valueX: n(input.rtl ? WIDTH - offset - 4 : offset + 4),
       valueY: y + 31,
-      valueAnchor: input.rtl ? 'end' : 'start',
+      valueAnchor: input.rtl ? leftwards(true) : rightwards(false),
       value: known ? input.format(totals[i]!) : '–',
     };
   });
@@ -123,7 +130,7 @@ function lineChart(input: ChartInput): ChartModel {
   const base = plotTop + plotHeight;
   const axisX = input.rtl ? right : left;
   const tickX = input.rtl ? right + 4 : left - 4;
-  const tickAnchor = input.rtl ? 'start' : 'end';
+  const tickAnchor = input.rtl ? rightwards(true) : leftwards(false);
   const ticks = [
     { x: tickX, y: plotTop + 4, anchor: tickAnchor, text: input.format(max) },
     { x: tickX, y: base, anchor: tickAnchor, text: input.format(0) },
@@ -134,8 +141,8 @@ function lineChart(input: ChartInput): ChartModel {
   }
   // Keep the period names inside the box: the end ones are anchored to their edge.
   for (const t of ticks.slice(2)) {
-    if (t.x < 40) t.anchor = 'start';
-    if (t.x > WIDTH - 40) t.anchor = 'end';
+    if (t.x < 40) t.anchor = rightwards(input.rtl);
+    if (t.x > WIDTH - 40) t.anchor = leftwards(input.rtl);
   }
   return {
     id: input.id,
