@@ -7,7 +7,7 @@ import { AppError, NotFound } from '../platform/errors.ts';
 import { formHandler, parseForm, parseParams } from '../platform/forms.ts';
 import { LANGUAGES, LANGUAGE_NAMES, isLanguage } from '../platform/i18n.ts';
 import type { rateLimiter } from '../platform/security.ts';
-import { courseRulesManagedBy, certificateCapabilities } from './certificates.policy.ts';
+import { certificateCapabilities } from './certificates.policy.ts';
 import { codeParam, courseParam, manualIssueSchema, pageQuery, revokeSchema, ruleSchema, settingsSchema, verifyQuery } from './certificates.schemas.ts';
 import * as certificates from './certificates.service.ts';
 import { formatCode } from './code.ts';
@@ -15,7 +15,6 @@ import { certificateFileName, directionOf, issueDate, renderCertificatePdf } fro
 import { qrSvg } from './qr.ts';
 import * as rules from './rules.service.ts';
 import { keyIdOf, signatureFingerprint } from './signing.ts';
-import { Course } from '../courses/index.ts';
 import type { Certificate } from './certificate.entity.ts';
 
 export interface CertificatesDeps {
@@ -66,11 +65,11 @@ export function certificatesRoutes({ orm, issuer, i18n, verifyLimiter }: Certifi
       const actor = requireActor(res);
       const { page } = pageQuery.parse(req.query);
       const { certs, total } = await certificates.managedCertificates(em(), actor, page);
-      const courses = await em().find(Course, courseRulesManagedBy(actor), { orderBy: { title: 'asc' }, fields: ['id', 'title'] });
+      const courses = (await rules.courseRules(em(), actor)).map((r) => ({ id: r.courseId, title: r.courseTitle }));
       const pages = Math.max(1, Math.ceil(total / certificates.PAGE_SIZE));
       return {
         title: 'certificates:manage.title',
-        courses: courses.map((c) => ({ id: c.id, title: c.title })),
+        courses,
         certificates: certs.map((c) => ({
           ...certificates.summary(c, issuer.publicUrl),
           codeShown: formatCode(c.code),
