@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { User } from '../../src/accounts/index.ts';
 import { CourseCompletion, Lesson, LessonProgress, QuizAttempt, type Course } from '../../src/courses/index.ts';
 import { post, signIn, type Agent } from '../support/agent.ts';
 import { bootApp, type TestApp } from '../support/app.ts';
@@ -304,7 +305,7 @@ describe('low bandwidth', () => {
     const lesson = await withMedia(s.course);
     const agent = await signIn(t.app, s.learnerA1.username);
     expect((await agent.get(`/lessons/${lesson.id}`)).text).not.toContain('<details class="tap">');
-    await t.em().nativeUpdate('User', { id: s.learnerA1.id }, { dataSaver: true });
+    await t.em().nativeUpdate(User, { id: s.learnerA1.id }, { dataSaver: true });
     const saver = await signIn(t.app, s.learnerA1.username);
     const page = await saver.get(`/lessons/${lesson.id}`);
     expect(page.text).toContain('<details class="tap"><summary>Image · 24 kB — tap to show</summary>');
