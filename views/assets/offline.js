@@ -18,7 +18,11 @@
     p.textContent = e.data.notice;
     main.insertBefore(p, main.firstChild);
   });
-  sw.register('/sw.js', { scope: '/lessons/' }).then(function (reg) {
+  // The worker is installed where offline reading starts, on a course page; other pages only talk
+  // to it once it is there. A phone that never opens a course never downloads it.
+  var course = /^\/courses\/\d+$/.test(location.pathname);
+  (course ? sw.register('/sw.js', { scope: '/lessons/' }) : sw.getRegistration('/lessons/')).then(function (reg) {
+    if (!reg) return;
     var tell = function () {
       var worker = reg.active || reg.waiting || reg.installing;
       if (worker) worker.postMessage({ keep: toKeep(), lang: document.documentElement.lang, flush: true });
@@ -33,7 +37,7 @@
   // done (a done lesson carries the .ok tag).
   function toKeep() {
     var marked = document.querySelectorAll('a[data-prefetch]');
-    var links = marked.length ? marked : /^\/courses\/\d+$/.test(location.pathname) ? document.querySelectorAll('main li > a[href^="/lessons/"]') : [];
+    var links = marked.length ? marked : course ? document.querySelectorAll('main li > a[href^="/lessons/"]') : [];
     var out = [];
     for (var i = 0; i < links.length && out.length < 3; i++) {
       if (marked.length || !links[i].parentNode.querySelector('.ok')) out.push(links[i].getAttribute('href'));
