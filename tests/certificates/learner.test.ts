@@ -39,6 +39,16 @@ describe('a learner’s certificates', () => {
     expect(await t.em().count(Certificate, { learner: s.learnerA1.id })).toBe(1);
   });
 
+  it('when the learner opens "My certificates" on two tabs at the same moment, then one certificate is issued', async () => {
+    const s = await arrange(t);
+    await study(s.em, s.learnerA1.id, s.lessons);
+    const learner = await signIn(t.app, s.learnerA1.username);
+    const pages = await Promise.all([learner.get('/certificates'), learner.get('/certificates'), learner.get('/')]);
+    expect(pages.map((p) => p.status)).toEqual([200, 200, 200]);
+    expect(await t.em().count(Certificate, { learner: s.learnerA1.id })).toBe(1);
+    expect(await t.em().count(CertificateEvent, { certificate: { learner: s.learnerA1.id } })).toBe(1);
+  });
+
   it('when a learner writes a name with hidden direction marks or letters the certificate cannot print, then the form says so, keeps it, and nothing changes', async () => {
     const s = await holder();
     const learner = await signIn(t.app, s.learnerA1.username);

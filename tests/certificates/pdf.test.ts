@@ -1,3 +1,4 @@
+import QRCode from 'qrcode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Certificate, formatCode, issueIfEligible, verifyCredential } from '../../src/certificates/index.ts';
 import { Programme } from '../../src/programmes/index.ts';
@@ -88,7 +89,14 @@ describe('the certificate PDF', () => {
     const page = await learner.get(`/certificates/${s.shown}`);
     expect(page.text).toContain('<article class="certificate" lang="fa" dir="rtl">');
     expect(page.text).toContain('گواهی پایان دوره');
-    expect(page.text).toMatch(/<svg [^>]*class="qr"/);
+    // The QR code's dark modules are exactly those of a code for the verification address.
+    const path = /<svg [^>]*class="qr"[\s\S]*?<path d="([^"]+)"/.exec(page.text)![1]!;
+    const drawn = new Set<string>();
+    for (const [, x, y, n] of path.matchAll(/M(\d+) (\d+)h(\d+)/g)) for (let i = 0; i < Number(n); i++) drawn.add(`${Number(x) + i - 4},${Number(y) - 4}`);
+    const { modules } = QRCode.create(`${t.config.APP_ORIGIN}/verify/${s.shown}`, { errorCorrectionLevel: 'M' });
+    const expected = new Set<string>();
+    for (let r = 0; r < modules.size; r++) for (let c = 0; c < modules.size; c++) if (modules.get(r, c)) expected.add(`${c},${r}`);
+    expect(drawn).toEqual(expected);
     expect(page.text).toContain(`/verify/${s.shown}`);
   });
 });
