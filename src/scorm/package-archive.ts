@@ -167,8 +167,12 @@ function checkName(name: string, shown: string) {
   }
 }
 
+/** Folder notes that macOS and Windows add to any zip made by hand: inert, and never served (no type). */
+const SYSTEM_LEFTOVERS = new Set(['.DS_Store', 'Thumbs.db', 'desktop.ini']);
+
 function checkExtension(name: string, shown: string) {
   const base = name.slice(name.lastIndexOf('/') + 1);
+  if (SYSTEM_LEFTOVERS.has(base)) return;
   const dot = base.lastIndexOf('.');
   const ext = dot > 0 ? base.slice(dot + 1).toLowerCase() : '';
   if (!ALLOWED_EXTENSIONS.has(ext)) throw new PackageProblem('extension', { name: shown, ext: ext ? `.${ext}` : '—' });

@@ -149,6 +149,23 @@ describe('importing packages as authoring tools make them', () => {
     expect(file.headers['content-type']).toMatch(/^text\/html/);
   });
 
+  it('when a package was zipped by hand on a Mac or Windows, then the folder notes those systems add do not stop it and are never served', async () => {
+    const bytes = scorm12Single({
+      title: 'Zipped by hand',
+      extra: [
+        { name: '.DS_Store', data: Buffer.from('0000000142756431', 'hex') },
+        { name: 'story_content/Thumbs.db', data: 'x' },
+        { name: '__MACOSX/._index_lms.html', data: Buffer.from('00051607', 'hex') },
+      ],
+    });
+    const lessonId = await importOk(t, s.teacher, s.place, bytes);
+    const learner = await signIn(t.app, s.learnerA1.username);
+    const { path: playerPath } = await launch(learner, lessonId);
+    const { launchUrl } = playerConfig((await request(t.content).get(playerPath)).text);
+    expect((await request(t.content).get(launchUrl.replace('index_lms.html', '.DS_Store'))).status).toBe(404);
+    expect((await request(t.content).get(launchUrl.replace('index_lms.html', 'story_content/Thumbs.db'))).status).toBe(404);
+  });
+
   it('when the same package is uploaded twice, then its files are stored once and it serves two lessons', async () => {
     const bytes = scorm12Single({ title: 'Twice' });
     const first = await importOk(t, s.teacher, s.place, bytes);
