@@ -17,7 +17,7 @@ import type { Config } from './config.ts';
 import { coursesHomeSection, coursesRoutes, lessonsCompletedBy, offlineRoutes, studySecondsBy } from './courses/index.ts';
 import { certificateIssuer, certificatesHomeSection, certificatesRoutes, releasedAssignmentPercents } from './certificates/index.ts';
 import { coordinatorProgrammes, homeRoutes, learnerCohorts, teacherCohorts } from './home/index.ts';
-import { contextLookups, oncallHomeSection, oncallRoutes, unreadNoticeCount } from './oncall/index.ts';
+import { askFormFor, contextLookups, oncallHomeSection, oncallRoutes, unreadNoticeCount } from './oncall/index.ts';
 import { buildAssets } from './platform/assets.ts';
 import { AppError, InvalidInput, SignInRequired } from './platform/errors.ts';
 import { i18nMiddleware } from './platform/i18n.ts';
@@ -123,7 +123,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(allowancesRoutes({ orm, facts: eligibilityFacts, csvLimitBytes: config.CSV_LIMIT_KB * 1024 }));
   app.use(reportsRoutes({ orm, minCell: config.REPORT_MIN_CELL, targets: { languageHours: config.REPORT_LANGUAGE_HOURS, softSkillsHours: config.REPORT_SOFT_SKILLS_HOURS } }));
   app.use(oncallRoutes({ orm, storage: fileStorage(config.dataDir), contexts: contextLookups }));
-  app.use(assignmentsRoutes({ orm, storage: fileStorage(config.dataDir) }));
+  app.use(assignmentsRoutes({ orm, storage: fileStorage(config.dataDir), askBox: askFormFor }));
   app.use(
     scormRoutes({
       orm,

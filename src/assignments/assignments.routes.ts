@@ -1,4 +1,4 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import express, { type Request, type Response } from 'express';
 import { courseUrl } from '../courses/index.ts';
 import { can, requireActor, requireCapability, type Actor } from '../platform/actor.ts';
@@ -32,6 +32,11 @@ import { utcToZonedInput } from './zoned-time.ts';
 export interface AssignmentsDeps {
   orm: MikroORM;
   storage: Storage;
+  /**
+   * The "ask a teacher" box a learner sees on an assignment (the on-call slice's askFormFor, given
+   * by app.ts): the view-model of the partial oncall/ask, or null for anyone who cannot ask.
+   */
+  askBox: (em: EntityManager, actor: Actor, kind: 'assignment', id: number) => Promise<object | null>;
 }
 
 type T = (key: string, vars?: Record<string, unknown>) => string;
@@ -81,7 +86,7 @@ function formsText(a: Assignment, t: T) {
   return a.forms.map((f) => t(`assignments:forms.${f}`)).join(', ');
 }
 
-export function assignmentsRoutes({ orm, storage }: AssignmentsDeps) {
+export function assignmentsRoutes({ orm, storage, askBox }: AssignmentsDeps) {
   const router = express.Router();
   const em = () => orm.em;
   const set = requireCapability(assignmentCapabilities, 'assignments:set');
@@ -316,6 +321,7 @@ export function assignmentsRoutes({ orm, storage }: AssignmentsDeps) {
           latest: version.id === latest?.id,
         })),
         grade: v.grade ? gradeView(v.grade, a) : null,
+        ask: await askBox(em(), actor, 'assignment', a.id),
       };
     },
   };

@@ -6,6 +6,7 @@ import { toActor } from '../../src/accounts/index.ts';
 import { Shift, askFormFor } from '../../src/oncall/index.ts';
 import { upcomingWindows } from '../../src/oncall/rota.service.ts';
 import { formatDateTime } from '../../src/platform/views.ts';
+import { makeAssignment } from '../assignments/helpers.ts';
 import { plain } from './support.ts';
 
 let t: TestApp;
@@ -95,6 +96,20 @@ describe('when the next teacher is on call', () => {
     expect(await askFormFor(t.em(), undefined, 'lesson', 42, monday)).toBeNull();
     const alone = await askFormFor(t.em(), toActor(s.learnerB1), 'assignment', 7, monday);
     expect(alone).toMatchObject({ context: 'assignment', id: 7, onCall: null });
+  });
+
+  it('when a learner opens an assignment, then its ask box says who is next on call; the teacher gets no ask box', async () => {
+    const em = t.em();
+    const teacher = await makeUser(em, 'teacher', { displayName: 'Assignment rota teacher' });
+    const learner = await makeUser(em, 'learner');
+    const cohort = await makeCohort(em, s.programmeA, { teachers: [teacher], learners: [learner] });
+    for (let day = 1; day <= 7; day++) await shift(cohort, teacher, day, '00:00', '01:00', 'UTC');
+    const assignment = await makeAssignment(em, teacher, [cohort]);
+    const page = plain(await (await signIn(t.app, learner.username)).get(`/assignments/${assignment.id}`));
+    const box = /<details class="ask" id="ask">[\s\S]*?<\/details>/.exec(page)?.[0] ?? '';
+    expect(box).toContain(`action="/ask/assignment/${assignment.id}?_csrf=`);
+    expect(box).toMatch(/Assignment rota teacher is on call now|The next teacher on call is Assignment rota teacher/);
+    expect((await (await signIn(t.app, teacher.username)).get(`/assignments/${assignment.id}`)).text).not.toContain('class="ask"');
   });
 
   it('when a class has no on-call hours, then the learner is told the teachers still see questions', async () => {
