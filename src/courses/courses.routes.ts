@@ -96,7 +96,7 @@ export function coursesRoutes({ orm, dataDir }: CoursesDeps) {
     res.render('courses/catalogue', {
       title: 'courses:catalogue.title',
       learner: actor.role === 'learner',
-      courses: courses.map((c) => ({ ...c, image: undefined })),
+      courses,
     });
   });
 

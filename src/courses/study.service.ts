@@ -141,8 +141,9 @@ export async function lessonPage(em: EntityManager, actor: Actor, lessonId: numb
 export async function markDone(em: EntityManager, actor: Actor, lessonId: number) {
   if (actor.role !== 'learner') throw new Forbidden();
   const lesson = await openLesson(em, actor, lessonId);
-  // A quiz is done by passing it, never by a tap.
+  // A quiz is done by passing it and a SCORM package by finishing it in its player, never by a tap.
   if (lesson.type === 'quiz') throw new Conflict('courses:lesson.quizByPassing');
+  if (lesson.type === 'scorm') throw new Conflict('courses:lesson.scormInPlayer');
   const courseComplete = await completeLesson(em, actor.id, { id: lesson.id, courseId: lesson.course.id });
   const { next } = await neighbours(em, lesson);
   return { title: lesson.title, courseId: lesson.course.id, next, courseComplete };
@@ -225,6 +226,17 @@ export async function whereToContinue(em: EntityManager, actor: Actor) {
     course: { title: course.title, url: courseUrl(course.id), done: outline.done, total: outline.total, percent: outline.percent },
     lesson,
   };
+}
+
+/** The courses a teacher's classes take, each with the way to its progress page: for the teacher's home. */
+export async function classesToFollow(em: EntityManager, actor: Actor) {
+  if (actor.role !== 'teacher') return [];
+  const offers = await em.find(CohortCourse, { cohort: cohortsFollowedBy(actor) }, { populate: ['cohort', 'course'], orderBy: { cohort: { name: 'asc' }, course: { title: 'asc' } } });
+  return offers.map((o) => ({
+    cohort: o.cohort.getEntity().name,
+    course: o.course.getEntity().title,
+    progressUrl: `/cohorts/${o.cohort.id}/courses/${o.course.id}/progress`,
+  }));
 }
 
 /** A cohort's progress in a course, lesson by lesson, for its teachers and coordinators. */

@@ -10,7 +10,8 @@ import { makeCourse, makeSchool, makeUser, offerCourse } from '../support/factor
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await bootApp();
+  // Many people sign in from one address here; the sign-in rate limit has its own tests.
+  t = await bootApp({ LOGIN_RATE_PER_IP: '1000' });
 });
 afterAll(() => t.close());
 
@@ -262,9 +263,13 @@ describe('the learner home', () => {
     expect(home.text).toContain('1 of 3 lessons done');
   });
 
-  it('when a teacher or a learner with no course signs in, then there is no such section', async () => {
+  it('when a teacher signs in, then their home leads to the progress of each class in each course, and a learner with no course has no course section', async () => {
     const s = await arrange();
-    expect((await (await signIn(t.app, s.teacherA.username)).get('/')).text).not.toContain('Continue where you stopped');
+    const teacherHome = (await (await signIn(t.app, s.teacherA.username)).get('/')).text;
+    expect(teacherHome).not.toContain('Continue where you stopped');
+    expect(teacherHome).toContain('Progress of your classes');
+    expect(teacherHome).toContain(`href="/cohorts/${s.cohortA.id}/courses/${s.course.id}/progress"`);
+    expect((await (await signIn(t.app, s.teacherB.username)).get('/')).text).not.toContain(`/courses/${s.course.id}/progress`);
     const loner = await makeUser(t.em(), 'learner');
     expect((await (await signIn(t.app, loner.username)).get('/')).text).not.toContain('Continue where you stopped');
   });
@@ -363,6 +368,9 @@ describe('low bandwidth', () => {
     const res = await agent.get(`/lessons/${scorm.id}`);
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe(`/scorm/lessons/${scorm.id}`);
+    // Finished in its player, never by a tap.
+    expect((await post(agent, `/lessons/${scorm.id}/done`, { requestId: 'l1-a1' })).status).toBe(409);
+    expect(await t.em().count(LessonProgress, { learner: s.learnerA1.id, lesson: scorm.id })).toBe(0);
     expect((await (await signIn(t.app, s.learnerB1.username)).get(`/lessons/${scorm.id}`)).status).toBe(403);
   });
 });
