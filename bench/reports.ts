@@ -1,0 +1,78 @@
+/**
+ * Times every report page a coordinator can open, on whatever data the school holds (measure it
+ * after `npm run seed:large`): each page is fetched once to warm up, then `runs` times in a row;
+ * the table shows the median and the slowest. Target: every page under 1 s.
+ *
+ * `npm run bench:reports [-- --runs 3 --user helios-coordinator-1]` starts the school on DATA_DIR
+ * (default `data`) and measures; `npm run bench` calls timeReports as one of its parts.
+ */
+import { parseArgs } from 'node:util';
+import { getPage, linksOf, signIn, startSchool, table, type Visitor } from './support.ts';
+
+export const REPORT_TARGET_MS = 1000;
+
+export interface ReportTiming {
+  path: string;
+  status: number;
+  bytes: number;
+  medianMs: number;
+  maxMs: number;
+  underTarget: boolean;
+}
+
+/** The report pages linked from /reports (each report and the donor page), CSV downloads left out. */
+export async function reportPages(baseUrl: string, visitor: Visitor): Promise<string[]> {
+  const index = await getPage(baseUrl, visitor, '/reports');
+  if (index.status !== 200) throw new Error(`/reports answered ${index.status} for ${visitor.username}.`);
+  return ['/reports', ...linksOf(index.html, '/reports/').filter((href) => !/\.csv(\?|$)/.test(href))];
+}
+
+export async function timeReports(baseUrl: string, visitor: Visitor, opts: { runs?: number; paths?: string[] } = {}): Promise<ReportTiming[]> {
+  const runs = opts.runs ?? 3;
+  const paths = opts.paths ?? (await reportPages(baseUrl, visitor));
+  const out: ReportTiming[] = [];
+  for (const p of paths) {
+    const first = await getPage(baseUrl, visitor, p);
+    const times: number[] = [];
+    let status = first.status;
+    let bytes = Buffer.byteLength(first.html);
+    for (let i = 0; i < runs; i++) {
+      const t = performance.now();
+      const page = await getPage(baseUrl, visitor, p);
+      times.push(performance.now() - t);
+      status = page.status;
+      bytes = Buffer.byteLength(page.html);
+    }
+    times.sort((a, b) => a - b);
+    const medianMs = Math.round(times[Math.floor(times.length / 2)]!);
+    const maxMs = Math.round(times[times.length - 1]!);
+    out.push({ path: p, status, bytes, medianMs, maxMs, underTarget: status === 200 && maxMs < REPORT_TARGET_MS });
+  }
+  return out;
+}
+
+export function reportsTable(rows: ReportTiming[]): string {
+  return table(
+    ['report page', 'status', 'KB', 'median ms', 'max ms', `target < ${REPORT_TARGET_MS} ms`],
+    rows.map((r) => [r.path.length > 60 ? `${r.path.slice(0, 57)}…` : r.path, r.status, (r.bytes / 1024).toFixed(1), r.medianMs, r.maxMs, r.underTarget ? 'met' : 'MISSED']),
+  );
+}
+
+const isMain = import.meta.url === `file://${process.argv[1]}`;
+if (isMain) {
+  const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, user: { type: 'string', default: 'helios-coordinator-1' }, password: { type: 'string', default: 'demo1234' } } });
+  const school = await startSchool({ dataDir: process.env.DATA_DIR ?? 'data', databaseUrl: process.env.DATABASE_URL });
+  let code = 0;
+  try {
+    const visitor = await signIn(school.url, values.user!, values.password);
+    const rows = await timeReports(school.url, visitor, { runs: Number(values.runs) });
+    console.log(reportsTable(rows));
+    if (rows.some((r) => !r.underTarget)) code = 1;
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : err);
+    code = 1;
+  } finally {
+    await school.stop();
+  }
+  process.exit(code);
+}
