@@ -19,7 +19,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Request } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
 
 export const BUDGET = { lessonFirst: 14 * 1024, lessonRepeat: 5 * 1024 };
 
@@ -106,26 +106,25 @@ type Target = Pick<PageWeight, 'kind' | 'title' | 'path'>;
 async function findPages(browser: Browser, opts: MeasureOptions): Promise<Target[]> {
   const context = await signedInContext(browser, opts);
   try {
-    const catalogue = await (await context.request.get('/courses')).text();
-    const courses = [...catalogue.matchAll(/<a href="(\/courses\/\d+)">([^<]+)<\/a>/g)].map((m) => ({ path: m[1]!, title: unescape(m[2]!) }));
-    const course = courses.find((c) => !opts.courseTitle || opts.courseTitle.test(c.title));
+    const page = await context.newPage();
+    await page.goto(opts.baseUrl + '/courses');
+    const courses = await page.locator('main a[href^="/courses/"]').evaluateAll((as) => as.map((a) => ({ path: a.getAttribute('href')!, title: (a.textContent ?? '').trim() })));
+    const course = courses.find((c) => /^\/courses\/\d+$/.test(c.path) && (!opts.courseTitle || opts.courseTitle.test(c.title)));
     if (!course) throw new Error(`page-weight: ${opts.username} has no course${opts.courseTitle ? ` matching ${opts.courseTitle}` : ''}`);
-    const outline = await (await context.request.get(course.path)).text();
+    await page.goto(opts.baseUrl + course.path);
+    // The outline's list, not the "continue" button above it.
+    const links = await page.locator('main li a[href^="/lessons/"]').evaluateAll((as) => as.map((a) => ({ path: a.getAttribute('href')!, title: (a.textContent ?? '').trim() })));
     const lessons = new Map<string, string>();
-    for (const m of outline.matchAll(/<li><a href="(\/lessons\/\d+)"[^>]*>([^<]+)<\/a>/g)) if (!lessons.has(m[1]!)) lessons.set(m[1]!, unescape(m[2]!));
+    for (const l of links) if (/^\/lessons\/\d+$/.test(l.path) && !lessons.has(l.path)) lessons.set(l.path, l.title);
     if (!lessons.size) throw new Error(`page-weight: no lessons on ${course.path}`);
     return [
       { kind: 'home', title: 'Home', path: '/' },
       { kind: 'course', title: course.title, path: course.path },
-      ...[...lessons].map(([p, title]) => ({ kind: 'lesson' as const, title, path: p })),
+      ...[...lessons].map(([href, title]) => ({ kind: 'lesson' as const, title, path: href })),
     ];
   } finally {
     await context.close();
   }
-}
-
-function unescape(s: string) {
-  return s.replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#x27;|&#39;/g, "'").replace(/&#x3D;/g, '=');
 }
 
 async function measureOne(browser: Browser, opts: MeasureOptions, target: Target): Promise<PageWeight> {
@@ -152,6 +151,7 @@ async function measureOne(browser: Browser, opts: MeasureOptions, target: Target
     // headers, so its size on the wire is taken from fetching it the same way (see wireBytes).
     const workerScript = await wireBytes(opts.baseUrl + WORKER_SCRIPT);
     const pending = new Set<Promise<void>>();
+    const inFlight = trackInFlight(context);
     const onWorkerRequest = (request: Request) => {
       if (!request.serviceWorker() || MEDIA.has(request.resourceType())) return;
       const p = Promise.all([request.sizes(), request.response()]).then(([s, response]) => {
@@ -169,7 +169,7 @@ async function measureOne(browser: Browser, opts: MeasureOptions, target: Target
       tally = { ahead: 0, responses: [] };
       const res = await page.goto(opts.baseUrl + target.path, { waitUntil: 'load' });
       if (!res || !res.ok()) throw new Error(`page-weight: ${target.path} answered ${res?.status()}`);
-      await settle(page, pending);
+      await settle(page, inFlight, pending);
       const { responses, ahead } = tally;
       return { visit: { bytes: responses.reduce((n, r) => n + r.bytes, 0), requests: responses.length, responses }, ahead };
     };
@@ -187,10 +187,27 @@ async function measureOne(browser: Browser, opts: MeasureOptions, target: Target
   }
 }
 
-/** Waits until the network has been quiet for a moment: the worker installs and fetches after the load event. */
-async function settle(page: import('playwright-core').Page, pending: Set<Promise<void>>) {
+/** Requests of the page and of its worker not yet answered, and when the last one began or ended. */
+function trackInFlight(context: BrowserContext) {
+  const state = { count: 0, lastChange: Date.now() };
+  const change = (d: number) => () => {
+    state.count += d;
+    state.lastChange = Date.now();
+  };
+  context.on('request', change(1));
+  context.on('requestfinished', change(-1));
+  context.on('requestfailed', change(-1));
+  return state;
+}
+
+/**
+ * Waits until nothing has moved for half a second: the worker installs and fetches lessons one after
+ * another after the load event, and each must be counted with the visit that caused it.
+ */
+async function settle(page: Page, inFlight: { count: number; lastChange: number }, pending: Set<Promise<void>>) {
   await page.waitForLoadState('networkidle').catch(() => undefined);
-  await page.waitForTimeout(300);
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline && (inFlight.count > 0 || Date.now() - inFlight.lastChange < 500)) await page.waitForTimeout(100);
   await Promise.all([...pending]);
 }
 

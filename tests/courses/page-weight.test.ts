@@ -21,7 +21,7 @@ beforeAll(async () => {
   const { url } = await t.listen();
   report = await measurePageWeight({ baseUrl: url, username: 'learner1', password: DEMO_PASSWORD, courseTitle: /greek/i });
   console.log(weightTable(report));
-}, 120_000);
+}, 300_000);
 afterAll(() => t.close());
 
 describe('page weight of a learner on a phone', () => {
