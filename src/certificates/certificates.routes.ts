@@ -252,7 +252,12 @@ export function certificatesRoutes({ orm, issuer, i18n, verifyLimiter }: Certifi
     publicPage(res);
     const wait = await verifyLimiter.consume(req.ip ?? 'unknown').then(
       () => null,
-      (r: { msBeforeNext?: number }) => Math.ceil((r.msBeforeNext ?? 60_000) / 1000),
+      (r: unknown) => {
+        // The limiter rejects with its verdict when the address is over the limit, and with an
+        // Error when it could not ask the database: that is a failure, not a reason to wait.
+        if (r instanceof Error) throw r;
+        return Math.ceil(((r as { msBeforeNext?: number }).msBeforeNext ?? 60_000) / 1000);
+      },
     );
     if (wait !== null) {
       res.set('Retry-After', String(wait));
