@@ -21,7 +21,9 @@ export function offlineRoutes({ stylesheet }: { stylesheet: string }) {
       sent: t('offline:sent'),
       failed: t('offline:failed'),
       missing: t('offline:missing'),
-      home: t('offline:home'),
+      page: t('offline:page'),
+      kept: t('offline:kept'),
+      none: t('offline:none'),
     });
   });
   return router;

@@ -92,13 +92,22 @@ describe('reading offline', () => {
     await context.close();
   });
 
-  it('when a lesson was never kept, then offline the phone says so instead of an error page', async () => {
+  it('when a page was never kept, then offline the phone says so and lists the lessons it has', async () => {
     const { context, page } = await phone(browser);
     const kept = await openGreekCourse(context, page);
+    const titles = await Promise.all(kept.map(async (href) => (await t.em().findOneOrFail(Lesson, { id: Number(href.split('/').pop()) })).title));
     const other = await page.locator('main li > a[href^="/lessons/"]').evaluateAll((as, k) => as.map((a) => a.getAttribute('href')!).find((h) => !k.includes(h))!, kept);
     await context.setOffline(true);
+
     await page.goto(`${url}${other}`);
-    expect(await page.locator('main .notice').textContent()).toBe('You are offline and this lesson is not saved on this phone. Open a course page while you are online to save its next lessons.');
+    expect(await page.locator('main .notice').textContent()).toBe('You are offline and this lesson is not saved on this phone.');
+    expect(await page.locator('main h1').textContent()).toBe('Lessons saved on this phone');
+    expect(await page.locator('main li a').allTextContents()).toEqual(titles);
+
+    await page.goto(`${url}/`);
+    expect(await page.locator('main .notice').textContent()).toBe('You are offline and this page is not saved on this phone.');
+    await Promise.all([page.waitForURL(`${url}${kept[0]}`), page.getByRole('link', { name: titles[0] }).click()]);
+    expect(await page.locator('h1').textContent()).toBe(titles[0]);
     await context.close();
   });
 });

@@ -21,7 +21,7 @@
   // The worker is installed where offline reading starts, on a course page; other pages only talk
   // to it once it is there. A phone that never opens a course never downloads it.
   var course = /^\/courses\/\d+$/.test(location.pathname);
-  (course ? sw.register('/sw.js', { scope: '/lessons/' }) : sw.getRegistration('/lessons/')).then(function (reg) {
+  (course ? sw.register('/sw.js') : sw.getRegistration()).then(function (reg) {
     if (!reg) return;
     var tell = function () {
       var worker = reg.active || reg.waiting || reg.installing;

@@ -1,8 +1,10 @@
 // Offline reading for learners. A progressive enhancement: every page and form works without it.
-// Registered with scope /lessons/, so it only ever sees lesson pages and the forms they post.
+// Installed from a course page (views/assets/offline.js), for the whole site; it answers page
+// navigations and the lesson forms, and leaves every other request to the browser.
 //
 // - A course page asks it to keep the next lessons (message {keep}); opened lessons are kept too.
-// - A lesson opened without a connection is answered from the kept copy, with a notice.
+// - A lesson opened without a connection is answered from the kept copy, with a notice; any other
+//   page without a connection (the home page, a lesson not kept) lists the lessons kept.
 // - "Mark as done" and quiz answers posted without a connection go to an outbox and are sent when
 //   a page asks (message {flush}: on every page load and when the phone comes back online). Each
 //   carries the form's requestId, so the server records a resend as the same action, and the
@@ -37,7 +39,7 @@ self.addEventListener('fetch', (e) => {
   const req = e.request;
   const url = new URL(req.url);
   if (url.origin !== location.origin) return;
-  if (req.method === 'GET' && req.mode === 'navigate' && LESSON.test(url.pathname)) e.respondWith(lessonPage(e, url));
+  if (req.method === 'GET' && req.mode === 'navigate') e.respondWith(LESSON.test(url.pathname) ? lessonPage(e, url) : otherPage(req));
   else if (req.method === 'POST' && ACTION.test(url.pathname)) e.respondWith(action(req, url));
 });
 
@@ -55,10 +57,20 @@ async function lessonPage(e, url) {
   }
 }
 
+// Other pages are never kept (they change with every answer); without a connection the learner
+// gets the way to the lessons that are.
+async function otherPage(req) {
+  try {
+    return await fetch(req);
+  } catch (err) {
+    return keptLessons('page');
+  }
+}
+
 async function offlineCopy(path, note) {
   const cache = await caches.open(PAGES);
   const [copy, texts] = await Promise.all([cache.match(path), textsFrom(cache)]);
-  if (!copy) return missing(texts);
+  if (!copy) return keptLessons('missing');
   const html = (await copy.text()).replace('<main id="main">', (m) => m + notice(texts && texts[note]));
   // Only the headers that still hold: the body is no longer compressed and its length changed.
   const headers = { 'Content-Type': 'text/html; charset=utf-8' };
@@ -67,9 +79,21 @@ async function offlineCopy(path, note) {
   return new Response(html, { headers });
 }
 
-function missing(t) {
+// A small page in the learner's language: why this page is not here, and the lessons that are, by
+// the titles of their kept copies (already escaped there: the pattern takes no markup).
+async function keptLessons(note) {
+  const cache = await caches.open(PAGES);
+  const t = await textsFrom(cache);
   if (!t) return Response.error();
-  const html = `<!doctype html><html lang="${esc(t.lang)}" dir="${esc(t.dir)}"><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>Dars</title><link rel="stylesheet" href="${esc(t.css)}"><main id="main">${notice(t.missing)}<p><a href="/">${esc(t.home)}</a></p></main>`;
+  const items = [];
+  for (const r of await cache.keys()) {
+    const path = new URL(r.url).pathname;
+    if (!LESSON.test(path)) continue;
+    const title = /<h1[^>]*>([^<]*)<\/h1>/.exec(await (await cache.match(r)).text());
+    items.push(`<li><a href="${path}">${title ? title[1] : path}</a></li>`);
+  }
+  const list = items.length ? `<h1>${esc(t.kept)}</h1><ul class="list">${items.join('')}</ul>` : `<p>${esc(t.none)}</p>`;
+  const html = `<!doctype html><html lang="${esc(t.lang)}" dir="${esc(t.dir)}"><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>Dars</title><link rel="stylesheet" href="${esc(t.css)}"><main id="main">${notice(t[note])}${list}</main>`;
   return new Response(html, { headers: { 'Content-Type': 'text/html; charset=utf-8' } });
 }
 
