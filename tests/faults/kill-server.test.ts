@@ -88,7 +88,7 @@ beforeAll(async () => {
   server = await startServer({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir });
   db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   if (server) await kill(server.child, 'SIGTERM');
@@ -284,5 +284,5 @@ describe('kill -9 under load', () => {
     const imported = outcomes.at(-1)!.acked.flatMap((w) => (w.kind === 'import' ? w.usernames : []));
     const { rows } = await db.query(`SELECT count(*)::int AS n FROM users WHERE username LIKE 'kill%'`);
     expect(rows[0].n).toBe(imported.length);
-  });
+  }, 120_000);
 });

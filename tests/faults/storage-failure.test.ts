@@ -79,7 +79,7 @@ describe('when the disk is full', () => {
     server = await startServer({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir }, undefined, { fileSizeBlocks: 64 });
     db = new pg.Client({ connectionString: databaseUrl });
     await db.connect();
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     if (server) await kill(server.child, 'SIGTERM');

@@ -4,7 +4,8 @@
  * write recognisable afterwards.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { createServer } from 'node:net';
 import pg from 'pg';
 import { createApp } from '../../src/app.ts';
@@ -105,7 +106,8 @@ export async function startServer(env: Record<string, string>, ports?: ServerPor
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<never>((_, reject) => child.once('exit', (code, signal) => reject(new Error(`server exited (${code ?? signal}): ${out}`))));
   exited.catch(() => {});
-  const deadline = Date.now() + 30_000;
+  // Generous: a loaded machine (CI, parallel test files) takes a while to start N processes.
+  const deadline = Date.now() + 60_000;
   for (;;) {
     const ok = await Promise.race([
       fetch(`${url}/healthz`).then(
@@ -137,19 +139,65 @@ export class FormClient {
   base: string;
   csrf = '';
   readonly cookies = new Map<string, string>();
+  /** Set by pin(): every request goes over one kept-alive connection, to one worker process. */
+  private connection: http.Agent | undefined;
+  /** Which worker answered last (the X-Dars-Worker header of a multi-process server). */
+  worker: string | null = null;
+  /** Bytes received over the pinned connection since it was pinned: headers and bodies, as sent. */
+  received = 0;
+  private readonly seen = new WeakMap<Socket, number>();
 
   constructor(base: string) {
     this.base = base;
   }
 
+  /**
+   * Opens connections until one lands on `worker` (node:cluster hands each new connection to the
+   * next worker) and keeps it: from then on this client talks to that worker only.
+   */
+  async pin(worker: string) {
+    for (let i = 0; i < 40; i++) {
+      const connection = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      this.connection = connection;
+      await (await this.request('GET', '/healthz')).arrayBuffer();
+      if (this.worker === worker) {
+        this.received = 0;
+        return;
+      }
+      connection.destroy();
+    }
+    throw new Error(`no connection reached worker ${worker}`);
+  }
+
+  /** A client whose every request opens a new connection (which node:cluster may give to any worker). */
+  static fresh(base: string): FormClient {
+    const client = new FormClient(base);
+    client.connection = new http.Agent({ keepAlive: false });
+    return client;
+  }
+
+  /**
+   * The worker ids of a multi-process server, from the answers to fresh connections; waits (up to
+   * 20 s) until `count` workers answer, as the last ones may still be starting.
+   */
+  static async workers(base: string, count: number): Promise<string[]> {
+    const ids = new Set<string>();
+    const deadline = Date.now() + 20_000;
+    while (ids.size < count && Date.now() < deadline) {
+      const client = FormClient.fresh(base);
+      await (await client.request('GET', '/healthz').catch(() => undefined))?.arrayBuffer();
+      if (client.worker) ids.add(client.worker);
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    return [...ids].sort();
+  }
+
   async request(method: 'GET' | 'POST', path: string, body?: URLSearchParams | FormData): Promise<Response> {
-    const res = await fetch(this.base + path, {
-      method,
-      body,
-      redirect: 'manual',
-      headers: { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'accept-language': 'en' },
-      signal: AbortSignal.timeout(15_000),
-    });
+    const headers = { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'accept-language': 'en' };
+    const res = this.connection
+      ? await this.overConnection(this.connection, method, path, headers, body)
+      : await fetch(this.base + path, { method, body, redirect: 'manual', headers, signal: AbortSignal.timeout(15_000) });
+    this.worker = res.headers.get('x-dars-worker');
     for (const line of res.headers.getSetCookie()) {
       const [pair] = line.split(';');
       const at = pair!.indexOf('=');
@@ -158,6 +206,41 @@ export class FormClient {
       else this.cookies.delete(name);
     }
     return res;
+  }
+
+  /** One request over the pinned connection, counting the bytes that came back on it. */
+  private async overConnection(connection: http.Agent, method: string, path: string, headers: Record<string, string>, body?: URLSearchParams | FormData): Promise<Response> {
+    // Request encodes the body (and names its content type) as fetch would send it.
+    const encoded = new Request(this.base + path, { method, body });
+    const bytes = body ? Buffer.from(await encoded.arrayBuffer()) : undefined;
+    const sent = { ...headers, ...(bytes ? { 'content-type': encoded.headers.get('content-type')!, 'content-length': String(bytes.length) } : {}) };
+    return new Promise<Response>((resolve, reject) => {
+      const req = http.request(this.base + path, { method, agent: connection, headers: sent, timeout: 15_000 }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const socket = req.socket!;
+          this.received += socket.bytesRead - (this.seen.get(socket) ?? 0);
+          this.seen.set(socket, socket.bytesRead);
+          const h = new Headers();
+          for (let i = 0; i < res.rawHeaders.length; i += 2) h.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
+          const empty = [204, 304].includes(res.statusCode!);
+          resolve(new Response(empty ? null : Buffer.concat(chunks), { status: res.statusCode!, headers: h }));
+        });
+      });
+      req.on('error', reject);
+      req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer`)));
+      req.end(bytes);
+    });
+  }
+
+  /** Another client in the same session (a second tab, the same form sent twice). */
+  sameSession(): FormClient {
+    const twin = new FormClient(this.base);
+    for (const [k, v] of this.cookies) twin.cookies.set(k, v);
+    twin.csrf = this.csrf;
+    return twin;
   }
 
   /** GETs a page and keeps its CSRF token. */
