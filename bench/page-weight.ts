@@ -17,7 +17,7 @@
  */
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
 
@@ -47,6 +47,7 @@ export interface Visit {
 export interface PageWeightReport {
   measuredAt: string;
   browser: string;
+  machine: { cores: number; cpu: string; node: string };
   viewport: { width: number; height: number };
   budget: typeof BUDGET;
   pages: PageWeight[];
@@ -77,6 +78,7 @@ export async function measurePageWeight(opts: MeasureOptions): Promise<PageWeigh
     const report: PageWeightReport = {
       measuredAt: new Date().toISOString(),
       browser: `Chromium ${browser.version()}`,
+      machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version },
       viewport: PHONE.viewport,
       budget: BUDGET,
       pages,
@@ -239,7 +241,7 @@ export function weightTable(report: PageWeightReport): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   return [
-    `Page weight — ${report.browser}, ${report.viewport.width}×${report.viewport.height}, compressed bytes on the wire, media excluded`,
+    `Page weight — ${report.browser}, ${report.viewport.width}×${report.viewport.height}, compressed bytes on the wire, media excluded (${report.machine.cores} cores, Node ${report.machine.node})`,
     line(head),
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
