@@ -92,6 +92,8 @@ export function scormRoutes(deps: ScormDeps) {
       multi: opened.multi,
       toc: opened.toc.map((e) => ({ ...e, href: `/scorm/lessons/${lessonId}?part=${e.id}`, depthClass: `d${Math.min(e.depth, 3)}`, statusText: statusText(t, e.status) })),
       current: opened.current,
+      // A lesson of one part has no table of contents: its status is shown under the title instead.
+      currentStatus: opened.current && !opened.multi ? statusText(t, opened.current.status) : null,
       previous: link(opened.previous),
       next: link(opened.next),
       playerUrl: token ? `${deps.contentOrigin}/play/${token}?lng=${encodeURIComponent(String(res.locals.language ?? 'en'))}` : null,

@@ -203,6 +203,14 @@ async function packageOfLesson(em: EntityManager, lessonId: number) {
   return { pkg, items };
 }
 
+/**
+ * The attempt whose status is shown: the newest one the SCO wrote to. A new attempt only opened
+ * (after a passed one, say) has nothing to tell yet and would hide the result before it.
+ */
+function shownAttempt(attempts: ScormAttempt[]) {
+  return attempts.findLast((a) => a.lastSeq > 0) ?? attempts.at(-1);
+}
+
 /** Status shown for a part: SCORM 1.2's lesson status, or SCORM 2004's completion and success. */
 function statusOf(version: ScormVersion, a: ScormAttempt | undefined): string {
   if (!a) return 'not attempted';
@@ -221,7 +229,7 @@ export async function openLesson(em: EntityManager, actor: Actor, lessonId: numb
   const latest = new Map<number, ScormAttempt>();
   const done = new Set<number>();
   for (const a of attempts) {
-    latest.set(a.item.id, a);
+    if (a.lastSeq > 0 || !latest.has(a.item.id)) latest.set(a.item.id, a);
     if (satisfied(a)) done.add(a.item.id);
   }
   const byIdentifier = new Map(items.map((i) => [i.identifier, i]));
@@ -518,7 +526,7 @@ export async function lessonReport(em: EntityManager, actor: Actor, lessonId: nu
       learners: i.launchUrl
         ? learners.map((l) => {
             const mine = attempts.filter((a) => a.item.id === i.id && a.learner.id === l.id);
-            const last = mine.at(-1);
+            const last = shownAttempt(mine);
             return {
               id: l.id,
               displayName: l.displayName,

@@ -174,6 +174,12 @@ describe('SCORM 1.2 runtime against the server', () => {
     const progress = await progressOf(s.learnerA2.id, lesson12);
     expect(progress!.completedAt).not.toBeNull();
     expect(progress).toMatchObject({ bestScore: 90, attempts: 2 });
+    // The learner's lesson page says so too.
+    expect((await other.get(`/scorm/lessons/${lesson12}`)).text).toContain('<p class="muted">Passed</p>');
+    // Opening it again began a new attempt; until that one records something, the pass is what shows.
+    expect((await other.get(`/scorm/lessons/${lesson12}`)).text).toContain('<p class="muted">Passed</p>');
+    const report = await s.teacher.get(`/scorm/lessons/${lesson12}/report`);
+    expect(report.text).toMatch(new RegExp(`learners/${s.learnerA2.id}"><bdi>[^<]+</bdi></a></td><td>Passed</td><td>90%</td>`));
   });
 });
 
