@@ -93,7 +93,7 @@ describe('importing packages as authoring tools make them', () => {
 
     const learner = await signIn(t.app, s.learnerA1.username);
     const { page, url } = await launch(learner, lessonId);
-    expect(page.text).toContain('sandbox="allow-scripts allow-same-origin allow-forms"');
+    expect(page.text).toContain('sandbox="allow-scripts allow-same-origin allow-forms allow-modals"');
     expect(url.startsWith(`${t.contentOrigin}/play/`)).toBe(true);
     const player = await request(t.content).get(new URL(url).pathname + new URL(url).search);
     expect(player.status).toBe(200);
