@@ -1,6 +1,6 @@
 /**
- * kill -9 of the server while learners work: they hand in assignments, their SCORM lessons commit,
- * they join classes, and a coordinator imports learners. Every write that was answered as stored
+ * kill -9 of the server while learners work: they finish lessons, answer quizzes, hand in
+ * assignments, their SCORM lessons commit, they join classes, and a coordinator imports learners. Every write that was answered as stored
  * is in the database after a restart, exactly once, and nothing is doubled, even when the clients
  * send again what got no answer (as a person taps again after an error, as a SCORM player
  * resends a commit).
@@ -23,12 +23,14 @@ const LEARNERS = 10;
 const ASSIGNMENTS = 4;
 const JOINABLE_COHORTS = 4;
 /** Writes answered before the kill; enough to be sure the kill lands mid-load. */
-const KILL_AFTER_ACKED = 80;
+const KILL_AFTER_ACKED = 100;
 
 /** One write a client sends: what it is, and how to check it afterwards. */
 type Write =
   | { kind: 'work'; learner: number; assignmentId: number; text: string; revision?: string }
   | { kind: 'scorm'; learner: number; seq: number }
+  | { kind: 'lesson'; learner: number; lessonId: number; requestId?: string }
+  | { kind: 'quiz'; learner: number; lessonId: number; requestId?: string }
   | { kind: 'join'; learner: number; cohortId: number; code: string }
   | { kind: 'import'; cohortId: number; usernames: string[] };
 
@@ -52,6 +54,9 @@ let db: pg.Client;
 const learners: { id: number; username: string }[] = [];
 const cohorts: { id: number; code: string }[] = [];
 const assignmentIds: number[] = [];
+/** The course's text lessons (marked done) and its quiz (answered again and again). */
+const textLessons: number[] = [];
+let quizLesson: number;
 let importCohortId: number;
 let coordinatorName: string;
 let teacherName: string;
@@ -75,10 +80,14 @@ beforeAll(async () => {
   }
   const home = await makeCohort(em, programme, { teachers: [teacher], learners: users });
   for (let i = 0; i < ASSIGNMENTS; i++) assignmentIds.push((await makeAssignment(em, teacher, [home], { forms: ['text'] })).id);
-  const course = await makeCourse(em, { units: [{ lessons: ['text'] }] });
+  const course = await makeCourse(em, { units: [{ lessons: ['text', 'text', 'text', 'quiz'] }] });
   await offerCourse(em, home, course);
   const [unit] = (await em.execute('SELECT id FROM course_units WHERE course_id = ? ORDER BY position LIMIT 1', [course.id])) as { id: number }[];
   place = `${course.id}:${unit!.id}`;
+  for (const l of (await em.execute('SELECT id, type FROM lessons WHERE course_id = ? ORDER BY position', [course.id])) as { id: number; type: string }[]) {
+    if (l.type === 'quiz') quizLesson = l.id;
+    else textLessons.push(l.id);
+  }
   for (let i = 0; i < JOINABLE_COHORTS; i++) {
     const c = await makeCohort(em, programme);
     cohorts.push({ id: c.id, code: c.enrolmentCode });
@@ -139,6 +148,16 @@ async function send(client: FormClient, w: Write, sittings: Sitting[]): Promise<
       if (body.token) sitting.token = body.token;
       return res;
     }
+    case 'lesson': {
+      // The lesson page's form carries its idempotency key; sent again, the same key.
+      w.requestId ??= requestIdOf((await client.page(`/lessons/${w.lessonId}`)).text);
+      return client.form(`/lessons/${w.lessonId}/done`, { requestId: w.requestId });
+    }
+    case 'quiz': {
+      const page = w.requestId ? undefined : (await client.page(`/lessons/${w.lessonId}`)).text;
+      w.requestId ??= requestIdOf(page!);
+      return client.form(`/lessons/${w.lessonId}/quiz`, { requestId: w.requestId, [answerFieldOf(page ?? '') ?? quizField]: 'a' });
+    }
     case 'join':
       return client.form('/join', { code: w.code });
     case 'import': {
@@ -146,6 +165,15 @@ async function send(client: FormClient, w: Write, sittings: Sitting[]): Promise<
       return client.upload(`/cohorts/${w.cohortId}/import`, {}, [{ field: 'file', name: 'learners.csv', type: 'text/csv', data: Buffer.from(csv) }]);
     }
   }
+}
+
+const requestIdOf = (html: string) => /name="requestId" value="([^"]+)"/.exec(html)![1]!;
+/** The name of the quiz's answer field, read from the first page that shows it. */
+let quizField = '';
+function answerFieldOf(html: string) {
+  const name = /type="radio" id="[^"]*" name="([^"]+)" value="a"/.exec(html)?.[1];
+  if (name) quizField = name;
+  return name;
 }
 
 /** The answer that means "stored": the form's redirect, the import report page, the commit's JSON. */
@@ -175,12 +203,19 @@ async function writeUntilDown(client: FormClient, next: (seq: number) => Write, 
   }
 }
 
-/** What learner `i` does, step by step: hand in each assignment, join classes, and keep the SCORM lesson committing. */
+/**
+ * What learner `i` does, step by step: hand in each assignment, finish each lesson and then answer
+ * the quiz again and again, join classes, and keep the SCORM lesson committing.
+ */
 function learnerWrites(i: number) {
   let scormSeq = 0;
   return (step: number): Write => {
     const round = Math.floor(step / 4);
     if (step % 4 === 0 && round < ASSIGNMENTS) return { kind: 'work', learner: i, assignmentId: assignmentIds[round]!, text: `Learner ${i} answers assignment ${round}.` };
+    if (step % 4 === 1) {
+      const lesson = round % 2 === 0 ? textLessons[round / 2] : undefined;
+      return lesson ? { kind: 'lesson', learner: i, lessonId: lesson } : { kind: 'quiz', learner: i, lessonId: quizLesson };
+    }
     if (step % 4 === 2 && round < JOINABLE_COHORTS) return { kind: 'join', learner: i, cohortId: cohorts[round]!.id, code: cohorts[round]!.code };
     return { kind: 'scorm', learner: i, seq: ++scormSeq };
   };
@@ -206,6 +241,17 @@ async function check(outcomes: Outcome[], sittings: Sitting[]) {
     const { rows: attempt } = await db.query(`SELECT a.last_seq FROM scorm_attempts a JOIN scorm_sessions s ON s.attempt_id = a.id WHERE s.id = $1`, [sitting.sessionId]);
     if (answered.length) expect(attempt[0].last_seq).toBeGreaterThanOrEqual(Math.max(...answered));
   }
+  for (const w of acked.filter((w) => w.kind === 'lesson')) {
+    const { rows } = await db.query('SELECT count(*)::int AS n, count(completed_at)::int AS done FROM lesson_progress WHERE lesson_id = $1 AND learner_id = $2', [w.lessonId, learners[w.learner]!.id]);
+    expect(rows[0], `lesson ${w.lessonId} done by learner ${w.learner}`).toEqual({ n: 1, done: 1 });
+  }
+  for (const [i, l] of learners.entries()) {
+    // Every answered quiz is one attempt under its form's key; the one in flight may be there too.
+    const answered = acked.filter((w) => w.kind === 'quiz' && w.learner === i).map((w) => (w as { requestId: string }).requestId);
+    const maybe = inFlight.filter((w) => w.kind === 'quiz' && w.learner === i).map((w) => (w as { requestId?: string }).requestId);
+    const { rows } = await db.query('SELECT idempotency_key FROM quiz_attempts WHERE learner_id = $1 ORDER BY id', [l.id]);
+    expect(rows.map((r) => r.idempotency_key).filter((k) => !maybe.includes(k)), `quiz attempts of learner ${i}`).toEqual(answered);
+  }
   for (const w of acked.filter((w) => w.kind === 'join')) {
     const { rows } = await db.query(`SELECT count(*)::int AS n FROM enrolments WHERE cohort_id = $1 AND learner_id = $2 AND status = 'active'`, [w.cohortId, learners[w.learner]!.id]);
     expect(rows[0].n, `join ${w.code} by learner ${w.learner}`).toBe(1);
@@ -221,13 +267,15 @@ async function check(outcomes: Outcome[], sittings: Sitting[]) {
   const doubled = await db.query(
     `SELECT 'enrolment' AS what FROM enrolments GROUP BY cohort_id, learner_id HAVING count(*) > 1
      UNION ALL SELECT 'submission' FROM submissions GROUP BY assignment_id, learner_id HAVING count(*) > 1
-     UNION ALL SELECT 'version' FROM submission_versions GROUP BY submission_id HAVING count(*) > 1`,
+     UNION ALL SELECT 'version' FROM submission_versions GROUP BY submission_id HAVING count(*) > 1
+     UNION ALL SELECT 'lesson' FROM lesson_progress GROUP BY learner_id, lesson_id HAVING count(*) > 1
+     UNION ALL SELECT 'quiz' FROM quiz_attempts GROUP BY learner_id, idempotency_key HAVING count(*) > 1`,
   );
   expect(doubled.rows).toEqual([]);
 }
 
 describe('kill -9 under load', () => {
-  it('when the server is killed while learners hand in work and commit SCORM data, then every answered write survives the restart once and a resent one is not doubled', async () => {
+  it('when the server is killed while learners finish lessons, answer quizzes, hand in work and commit SCORM data, then every answered write survives the restart once and a resent one is not doubled', async () => {
     const lessonId = await importScorm();
     const clients = await Promise.all(
       learners.map(async (l) => {
@@ -254,9 +302,8 @@ describe('kill -9 under load', () => {
     const inFlight = outcomes.filter((o) => o.inFlight).length;
     expect(acked.length).toBeGreaterThanOrEqual(KILL_AFTER_ACKED);
     expect(outcomes.flatMap((o) => o.failed)).toEqual([]);
-    const kinds = Object.fromEntries(['work', 'scorm', 'join', 'import'].map((k) => [k, acked.filter((w) => w.kind === k).length]));
-    expect(kinds.work).toBeGreaterThan(0);
-    expect(kinds.scorm).toBeGreaterThan(0);
+    const kinds = Object.fromEntries(['lesson', 'quiz', 'work', 'scorm', 'join', 'import'].map((k) => [k, acked.filter((w) => w.kind === k).length]));
+    for (const kind of ['lesson', 'quiz', 'work', 'scorm']) expect(kinds[kind], kind).toBeGreaterThan(0);
     console.log(`kill -9: ${acked.length} writes answered as stored before the kill (${JSON.stringify(kinds)}), ${inFlight} in flight`);
 
     const started = Date.now();
