@@ -251,6 +251,21 @@ describe('SCORM 2004 runtime against the server', () => {
     const api = r.api as Scorm2004API;
     api.Initialize('');
     api.SetValue('cmi.location', 'slide-12');
+    api.SetValue('cmi.interactions.0.id', 'count-1');
+    api.SetValue('cmi.interactions.0.type', 'numeric');
+    api.SetValue('cmi.interactions.0.learner_response', '12');
+    api.SetValue('cmi.interactions.0.result', 'correct');
+    api.SetValue('cmi.interactions.1.id', 'match-1');
+    api.SetValue('cmi.interactions.1.type', 'matching');
+    api.SetValue('cmi.interactions.1.correct_responses.0.pattern', 'a[.]1[,]b[.]2');
+    api.SetValue('cmi.interactions.1.learner_response', 'a[.]1[,]b[.]3');
+    for (let n = 2; n < 12; n++) {
+      api.SetValue(`cmi.interactions.${n}.id`, `extra-${n}`);
+      api.SetValue(`cmi.interactions.${n}.type`, 'fill-in');
+      api.SetValue(`cmi.interactions.${n}.learner_response`, `answer ${n}`);
+    }
+    api.SetValue('cmi.objectives.0.id', 'numbers');
+    api.SetValue('cmi.objectives.0.completion_status', 'incomplete');
     api.SetValue('cmi.exit', 'suspend');
     api.SetValue('cmi.session_time', 'PT2M');
     api.Terminate('');
@@ -260,6 +275,14 @@ describe('SCORM 2004 runtime against the server', () => {
     b.Initialize('');
     expect(b.GetValue('cmi.entry')).toBe('resume');
     expect(b.GetValue('cmi.location')).toBe('slide-12');
+    // Interactions and objectives come back as the SCO left them.
+    expect(b.GetValue('cmi.interactions._count')).toBe('12');
+    expect(b.GetValue('cmi.interactions.11.learner_response')).toBe('answer 11');
+    expect(b.GetValue('cmi.interactions.0.learner_response')).toBe('12');
+    expect(b.GetValue('cmi.interactions.1.correct_responses.0.pattern')).toBe('a[.]1[,]b[.]2');
+    expect(b.GetValue('cmi.interactions.1.learner_response')).toBe('a[.]1[,]b[.]3');
+    expect(b.GetValue('cmi.objectives.0.id')).toBe('numbers');
+    expect(b.GetValue('cmi.objectives.0.completion_status')).toBe('incomplete');
     expect(b.GetValue('cmi.total_time')).toBe('PT2M');
   });
 });
