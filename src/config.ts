@@ -69,6 +69,8 @@ const schema = z.object({
   /** Reports: study hours a learner should reach per six-month cycle, in language courses and in soft-skills courses. */
   REPORT_LANGUAGE_HOURS: z.coerce.number().int().min(0).max(5000).default(280),
   REPORT_SOFT_SKILLS_HOURS: z.coerce.number().int().min(0).max(5000).default(80),
+  /** Reports: minutes between refreshes of the pre-counted progress and study figures (in the background). */
+  REPORT_REFRESH_MINUTES: z.coerce.number().int().min(1).max(1440).default(5),
 });
 
 export type Config = z.infer<typeof schema> & { SESSION_SECRET: string; dataDir: string };

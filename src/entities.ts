@@ -6,6 +6,7 @@ import { CohortSchema, EnrolmentSchema, ProgrammeSchema, SiteSchema } from './pr
 import { CohortCourseSchema, CourseCompletionSchema, CourseSchema, LessonProgressSchema, LessonSchema, QuizAttemptSchema, StudyTimeSchema, UnitSchema } from './courses/index.ts';
 import { AnnouncementSchema, AttachmentSchema, MessageSchema, NoticeSchema, ShiftSchema, ThreadSchema } from './oncall/index.ts';
 import { CertificateEventSchema, CertificateRuleSchema, CertificateSchema, CertificateSigningKeySchema } from './certificates/index.ts';
+import { ReportCourseProgressSchema, ReportRollupStateSchema, ReportStudyMonthSchema, ReportUnitProgressSchema } from './reports/index.ts';
 import { ScormAttemptSchema, ScormCommitSchema, ScormItemSchema, ScormPackageSchema, ScormSessionSchema } from './scorm/index.ts';
 
 export const entities = [UserSchema, ProgrammeSchema, SiteSchema, CohortSchema, EnrolmentSchema,
@@ -14,4 +15,5 @@ export const entities = [UserSchema, ProgrammeSchema, SiteSchema, CohortSchema, 
   AssignmentSchema, DueExtensionSchema, SubmissionSchema, SubmissionVersionSchema, SubmissionFileSchema, GradeSchema, GradeChangeSchema, FeedbackCommentSchema, FeedbackNoticeSchema,
   ThreadSchema, MessageSchema, AttachmentSchema, AnnouncementSchema, ShiftSchema, NoticeSchema,
   ScormPackageSchema, ScormItemSchema, ScormAttemptSchema, ScormSessionSchema, ScormCommitSchema,
-  CertificateRuleSchema, CertificateSchema, CertificateEventSchema, CertificateSigningKeySchema];
+  CertificateRuleSchema, CertificateSchema, CertificateEventSchema, CertificateSigningKeySchema,
+  ReportUnitProgressSchema, ReportCourseProgressSchema, ReportStudyMonthSchema, ReportRollupStateSchema];

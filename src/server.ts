@@ -20,6 +20,7 @@ import { entities } from './entities.ts';
 import { locateDatabase, migrate, openOrm, type DatabaseLocation } from './platform/database.ts';
 import { createI18n } from './platform/i18n.ts';
 import { createLogger, type Logger } from './platform/logger.ts';
+import { startRollupRefresher } from './reports/index.ts';
 
 export interface Running {
   server: Server;
@@ -55,6 +56,7 @@ async function serve(config: Config, db: DatabaseLocation, logger: Logger): Prom
   const i18n = await createI18n(config.DEFAULT_LANGUAGE);
   const meter = createMeter(orm, { logger });
   const app = createApp({ config, orm, pool, logger, i18n, meter });
+  const rollups = startRollupRefresher(orm, logger, config.REPORT_REFRESH_MINUTES);
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(config.PORT, config.HOST, () => resolve(s));
   });
@@ -71,6 +73,7 @@ async function serve(config: Config, db: DatabaseLocation, logger: Logger): Prom
       await Promise.all([server, contentServer].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
       // The last few seconds of data use, before the database goes away.
       await meter.stop();
+      await rollups.stop();
       await pool.end();
       await orm.close();
       await db.stop();

@@ -59,7 +59,7 @@ function requireViewer(actor: Actor): ReportViewer {
 /**
  * Settles the filters: a programme, site, cohort or course the viewer may not see names nothing
  * they can report on (404, as for an id that does not exist); the range defaults to the six
- * months up to today, the length of a programme's cycle.
+ * calendar months up to today (a programme's cycle; whole months read straight from the rollups).
  */
 export function settleFilters(input: FiltersInput, options: FilterOptions, timeZone: string, today: string): ReportFilters {
   const known = (id: number | undefined, list: { id: number }[]) => {
@@ -80,15 +80,10 @@ export function settleFilters(input: FiltersInput, options: FilterOptions, timeZ
   };
 }
 
-/** The day after the same date six months earlier: a range of six whole months ending on `to`. */
+/** The first day of the month five months before `to`'s: six whole calendar months ending with `to`'s month. */
 export function sixMonthsBefore(to: string): string {
   const d = new Date(`${to}T00:00:00Z`);
-  const day = d.getUTCDate();
-  d.setUTCDate(1);
-  d.setUTCMonth(d.getUTCMonth() - 6);
-  d.setUTCDate(Math.min(day, new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate()));
-  d.setUTCDate(d.getUTCDate() + 1);
-  return d.toISOString().slice(0, 10);
+  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 5, 1)).toISOString().slice(0, 10);
 }
 
 const col = (key: string, kind: Column['kind'], label = `reports:col.${key}`): Column => ({ key, label, kind });
@@ -189,7 +184,7 @@ const builders: Record<ReportName, (ctx: ReportContext, viewer: ReportViewer, ra
 
   async hours({ em, filters: f, targets, today }, viewer, range) {
     const { expected, subjects } = await expectedHours(em, f, range, targets, today);
-    const groups = await hoursByGroup(em, viewer, f, range, expected);
+    const groups = await hoursByGroup(em, viewer, f, range, expected, today);
     const table = breakdownTable(
       'hours',
       f.by,
@@ -366,7 +361,7 @@ export async function* learnerHours(ctx: ReportContext): AsyncGenerator<LearnerH
   const { expected } = await expectedHours(ctx.em, ctx.filters, range, ctx.targets, ctx.today);
   let after = 0;
   for (;;) {
-    const page = await learnerHoursPage(ctx.em, viewer, ctx.filters, range, expected, after);
+    const page = await learnerHoursPage(ctx.em, viewer, ctx.filters, range, expected, ctx.today, after);
     if (page.length === 0) return;
     yield page;
     after = page[page.length - 1]!.id;

@@ -2,6 +2,7 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { refreshRollups } from '../../src/reports/index.ts';
 import { LEARNER_PAGE } from '../../src/reports/queries/hours.ts';
 import { bootApp, type TestApp } from '../support/app.ts';
 import { csrfFrom } from '../support/agent.ts';
@@ -41,6 +42,7 @@ beforeAll(async () => {
     [course.id, course.id],
   );
   await conn.execute('ANALYZE users; ANALYZE enrolments; ANALYZE study_time');
+  await refreshRollups(em, { wait: true });
 }, 120_000);
 afterAll(async () => t.close());
 

@@ -21,6 +21,7 @@ import { Assignment, Grade, Submission, SubmissionVersion } from '../../src/assi
 import { CourseCompletion, Lesson, LessonProgress, QuizAttempt, StudyTime, type Course } from '../../src/courses/index.ts';
 import { Enrolment, Site, type Cohort } from '../../src/programmes/index.ts';
 import type { User } from '../../src/accounts/index.ts';
+import { refreshRollups } from '../../src/reports/index.ts';
 import { makeCohort, makeCourse, makeProgramme, makeUser, offerCourse } from '../support/factories.ts';
 
 export const RANGE = 'from=2026-04-01&to=2026-09-30';
@@ -149,6 +150,8 @@ export async function makeReportWorld(em: EntityManager) {
   em.create(DataUsage, { learner: l3, day: '2026-07-10', bytes: 100_000_000 });
   em.create(DataUsage, { learner: b1, day: '2026-07-10', bytes: 900_000_000 });
   await em.flush();
+  // What the background refresher does every few minutes in a running school.
+  await refreshRollups(em, { wait: true });
 
   return { coordinatorA, coordinatorB, teacherA, admin, l1, l2, l3, l4, l5, l6, b1, programmeA, programmeB, site, a1, a2, cb, L, S };
 }

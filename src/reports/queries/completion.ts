@@ -23,15 +23,16 @@ export interface CourseCompletionRow {
   completed: number;
 }
 
-/** Per course: learners offered it, learners who opened a lesson, learners who completed it by the end of the range. */
+/** Per course: learners offered it, learners who opened a lesson (rollup), learners who completed it by the end of the range. */
 export async function completionByCourse(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range): Promise<CourseCompletionRow[]> {
   const result = await rows<{ course_id: number; title: string; learners: number; started: number; completed: number }>(
     em,
     sql`WITH o AS (${offered(viewer, f, range)})
         SELECT o.course_id, c.title, count(*)::int AS learners,
-               count(*) FILTER (WHERE EXISTS (SELECT 1 FROM lesson_progress lp WHERE lp.course_id = o.course_id AND lp.learner_id = o.learner_id AND lp.started_at < ${range.end}))::int AS started,
+               count(rp.learner_id)::int AS started,
                count(cp.learner_id)::int AS completed
           FROM o JOIN courses c ON c.id = o.course_id
+          LEFT JOIN report_course_progress rp ON rp.learner_id = o.learner_id AND rp.course_id = o.course_id AND rp.started_at < ${range.end}
           LEFT JOIN course_completions cp ON cp.learner_id = o.learner_id AND cp.course_id = o.course_id AND cp.completed_at < ${range.end}
          GROUP BY o.course_id, c.title ORDER BY c.title, o.course_id`,
   );
@@ -47,7 +48,10 @@ export interface UnitCompletionRow {
   completed: number;
 }
 
-/** Per unit: learners offered its course, and those who completed every (current) lesson of it by the end of the range. */
+/**
+ * Per unit: learners offered its course, and those who completed every (current) lesson of it by
+ * the end of the range — all lessons done, the last of them before the end (read from the rollup).
+ */
 export async function completionByUnit(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range): Promise<UnitCompletionRow[]> {
   const result = await rows<{ unit_id: number; course_title: string; title: string; lessons: number; learners: number; completed: number }>(
     em,
@@ -58,13 +62,13 @@ export async function completionByUnit(em: EntityManager, viewer: ReportViewer, 
            WHERE u.course_id IN (SELECT course_id FROM per_course) GROUP BY u.id
         ),
         done AS (
-          SELECT l.unit_id, lp.learner_id, count(*)::int AS n FROM lesson_progress lp JOIN lessons l ON l.id = lp.lesson_id AND NOT l.retired
-           JOIN o ON o.learner_id = lp.learner_id AND o.course_id = lp.course_id
-           WHERE lp.completed_at < ${range.end} GROUP BY l.unit_id, lp.learner_id
+          SELECT up.unit_id, count(*)::int AS n FROM report_unit_progress up JOIN units ON units.id = up.unit_id
+            JOIN o ON o.learner_id = up.learner_id AND o.course_id = up.course_id
+           WHERE up.lessons_done >= units.lessons AND up.last_completed_at < ${range.end}
+           GROUP BY up.unit_id
         )
-        SELECT units.id AS unit_id, c.title AS course_title, units.title, units.lessons, pc.learners,
-               (SELECT count(*) FROM done WHERE done.unit_id = units.id AND done.n >= units.lessons)::int AS completed
-          FROM units JOIN courses c ON c.id = units.course_id JOIN per_course pc ON pc.course_id = units.course_id
+        SELECT units.id AS unit_id, c.title AS course_title, units.title, units.lessons, pc.learners, coalesce(done.n, 0)::int AS completed
+          FROM units JOIN courses c ON c.id = units.course_id JOIN per_course pc ON pc.course_id = units.course_id LEFT JOIN done ON done.unit_id = units.id
          ORDER BY c.title, units.course_id, units.position`,
   );
   return result.map((r) => ({ unitId: r.unit_id, courseTitle: r.course_title, title: r.title, lessons: r.lessons, learners: r.learners, completed: r.completed }));

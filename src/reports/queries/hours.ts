@@ -17,14 +17,43 @@ export interface Expected {
   softSkillsSeconds: number;
 }
 
-function studied(f: ReportFilters, range: Range, learners: Sql): Sql {
-  const course = f.courseId ? sql`AND s.course_id = ${f.courseId}` : raw('');
-  return sql`SELECT s.learner_id,
-      sum(s.seconds) FILTER (WHERE c.subject = ${SUBJECTS.language}) AS lang,
-      sum(s.seconds) FILTER (WHERE c.subject = ${SUBJECTS.softSkills}) AS soft
-    FROM study_time s JOIN courses c ON c.id = s.course_id
-    WHERE s.day >= ${range.from}::date AND s.day <= ${range.to}::date ${course} AND s.learner_id IN (${learners})
-    GROUP BY s.learner_id`;
+/**
+ * The whole calendar months inside the range, read from the monthly rollup: [from, to) as first
+ * days of months. The last month counts whole when the range ends on its last day or today (no
+ * later study exists yet). Null when no whole month fits.
+ */
+export function wholeMonths(range: Pick<Range, 'from' | 'to'>, today: string): { from: string; to: string } | null {
+  const first = (d: Date) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1));
+  const from = new Date(`${range.from}T00:00:00Z`);
+  const to = new Date(`${range.to}T00:00:00Z`);
+  const start = from.getUTCDate() === 1 ? from : new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + 1, 1));
+  const next = new Date(to.getTime() + 86_400_000);
+  const end = next.getUTCDate() === 1 || range.to >= today ? first(new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth() + 1, 1))) : first(to);
+  if (start >= end) return null;
+  return { from: start.toISOString().slice(0, 10), to: end.toISOString().slice(0, 10) };
+}
+
+/**
+ * Seconds per learner and subject in the range: whole months from the rollup, the days before and
+ * after them from study time itself (a default range of whole months reads none).
+ */
+function studied(f: ReportFilters, range: Range, learners: Sql, today: string): Sql {
+  const course = (col: string) => (f.courseId ? sql`AND ${raw(col)} = ${f.courseId}` : raw(''));
+  const months = wholeMonths(range, today);
+  const days = months
+    ? sql`((s.day >= ${range.from}::date AND s.day < ${months.from}::date) OR (s.day >= ${months.to}::date AND s.day <= ${range.to}::date))`
+    : sql`(s.day >= ${range.from}::date AND s.day <= ${range.to}::date)`;
+  const fromRollup = months
+    ? sql`SELECT m.learner_id, m.course_id, m.seconds FROM report_study_months m
+           WHERE m.month >= ${months.from}::date AND m.month < ${months.to}::date ${course('m.course_id')} AND m.learner_id IN (${learners})
+          UNION ALL `
+    : raw('');
+  return sql`SELECT x.learner_id,
+      sum(x.seconds) FILTER (WHERE c.subject = ${SUBJECTS.language}) AS lang,
+      sum(x.seconds) FILTER (WHERE c.subject = ${SUBJECTS.softSkills}) AS soft
+    FROM (${fromRollup}SELECT s.learner_id, s.course_id, s.seconds FROM study_time s WHERE ${days} ${course('s.course_id')} AND s.learner_id IN (${learners})) x
+    JOIN courses c ON c.id = x.course_id
+    GROUP BY x.learner_id`;
 }
 
 export interface HoursGroup {
@@ -38,11 +67,11 @@ export interface HoursGroup {
   onTrack: number;
 }
 
-export async function hoursByGroup(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range, expected: Expected): Promise<HoursGroup[]> {
+export async function hoursByGroup(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range, expected: Expected, today: string): Promise<HoursGroup[]> {
   const result = await rows<Record<string, string | number | null>>(
     em,
     sql`WITH pop AS (${population(viewer, f, range)}),
-        st AS (${studied(f, range, raw('SELECT learner_id FROM pop'))}),
+        st AS (${studied(f, range, raw('SELECT learner_id FROM pop'), today)}),
         x AS (
           SELECT ${groupOf(f.by, range)} AS g, coalesce(st.lang, 0) AS lang, coalesce(st.soft, 0) AS soft
             FROM pop JOIN users u ON u.id = pop.learner_id LEFT JOIN st ON st.learner_id = pop.learner_id
@@ -82,13 +111,13 @@ export const LEARNER_PAGE = 2000;
  * learners walks the enrolments' learner index in order and stops after LEARNER_PAGE, so each page
  * costs the same however far into the export it is.
  */
-export async function learnerHoursPage(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range, expected: Expected, after: number): Promise<LearnerHours[]> {
+export async function learnerHoursPage(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range, expected: Expected, today: string, after: number): Promise<LearnerHours[]> {
   const page = sql`SELECT DISTINCT e.learner_id FROM enrolments e
     WHERE e.learner_id > ${after} AND e.cohort_id IN (${scopeCohorts(viewer, f)}) AND e.enrolled_at < ${range.end} AND (e.withdrawn_at IS NULL OR e.withdrawn_at >= ${range.start})
     ORDER BY e.learner_id LIMIT ${LEARNER_PAGE}`;
   const result = await rows<{ id: number; username: string; display_name: string; lang: string | null; soft: string | null }>(
     em,
-    sql`WITH page AS (${page}), st AS (${studied(f, range, raw('SELECT learner_id FROM page'))})
+    sql`WITH page AS (${page}), st AS (${studied(f, range, raw('SELECT learner_id FROM page'), today)})
         SELECT u.id, u.username, u.display_name, st.lang, st.soft FROM page JOIN users u ON u.id = page.learner_id LEFT JOIN st ON st.learner_id = page.learner_id
         ORDER BY u.id`,
   );

@@ -1,0 +1,71 @@
+import { defineEntity, p } from '@mikro-orm/core';
+
+/**
+ * Pre-aggregated figures the reports read instead of millions of progress and study-time rows.
+ * Written only by rollups.ts from the courses slice's tables; ids are plain columns (no foreign
+ * keys), so a rollup never stands in the way of what the courses slice does with its records.
+ */
+
+/** One learner in one unit: lessons done (current lessons only), first start, latest completion. */
+const ReportUnitProgressSchema = defineEntity({
+  name: 'ReportUnitProgress',
+  tableName: 'report_unit_progress',
+  indexes: [{ properties: ['courseId'] }],
+  properties: {
+    learnerId: p.integer().primary(),
+    unitId: p.integer().primary(),
+    courseId: p.integer(),
+    lessonsDone: p.integer(),
+    startedAt: p.datetime(),
+    lastCompletedAt: p.datetime().nullable(),
+  },
+});
+export class ReportUnitProgress extends ReportUnitProgressSchema.class {}
+ReportUnitProgressSchema.setClass(ReportUnitProgress);
+
+/** One learner in one course: when they first opened a lesson of it. */
+const ReportCourseProgressSchema = defineEntity({
+  name: 'ReportCourseProgress',
+  tableName: 'report_course_progress',
+  properties: {
+    learnerId: p.integer().primary(),
+    courseId: p.integer().primary(),
+    startedAt: p.datetime(),
+  },
+});
+export class ReportCourseProgress extends ReportCourseProgressSchema.class {}
+ReportCourseProgressSchema.setClass(ReportCourseProgress);
+
+/** Seconds one learner studied one course in one calendar month (UTC days, as study time counts them). */
+const ReportStudyMonthSchema = defineEntity({
+  name: 'ReportStudyMonth',
+  tableName: 'report_study_months',
+  indexes: [{ properties: ['month', 'learnerId'] }],
+  properties: {
+    learnerId: p.integer().primary(),
+    courseId: p.integer().primary(),
+    /** First day of the month. */
+    month: p.date().primary(),
+    seconds: p.bigint('number'),
+  },
+});
+export class ReportStudyMonth extends ReportStudyMonthSchema.class {}
+ReportStudyMonthSchema.setClass(ReportStudyMonth);
+
+/** How far the rollups have read: the last ids seen and when, and the lessons they were counted against. */
+const ReportRollupStateSchema = defineEntity({
+  name: 'ReportRollupState',
+  tableName: 'report_rollup_state',
+  properties: {
+    id: p.integer().primary(),
+    lastProgressId: p.integer(),
+    lastStudyId: p.integer(),
+    refreshedAt: p.datetime(),
+    /** Which lessons count, and in which unit: when a course import changes it, the unit rollup is rebuilt. */
+    lessonsFingerprint: p.string().length(32),
+  },
+});
+export class ReportRollupState extends ReportRollupStateSchema.class {}
+ReportRollupStateSchema.setClass(ReportRollupState);
+
+export { ReportUnitProgressSchema, ReportCourseProgressSchema, ReportStudyMonthSchema, ReportRollupStateSchema };

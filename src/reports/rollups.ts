@@ -1,0 +1,135 @@
+/**
+ * Keeps the report rollups (rollup.entity.ts) up to date, incrementally, so that a report reads a
+ * few hundred thousand pre-counted rows instead of millions of progress and study-time rows.
+ *
+ * A refresh finds what changed since the previous one — new rows by id, completions and study days
+ * by their indexed times — and recounts only that: the units and courses of learners whose
+ * progress moved, and the study months that moved. The first refresh (or one after a course
+ * import changed which lessons count) counts everything. Reading the courses slice's tables is the
+ * reports' sanctioned exception (see queries/scope.ts); only the rollups are written.
+ *
+ * Refreshes run in the background every REPORT_REFRESH_MINUTES (startRollupRefresher), one at a
+ * time across processes (an advisory lock); pages say how recent their figures are.
+ */
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from '../platform/logger.ts';
+
+/** Changes committed a little after the previous refresh took its snapshot are caught by the next one. */
+const MARGIN = "interval '10 minutes'";
+const LOCK = "hashtext('dars:report-rollups')";
+
+const unitRows = (where: string) => `INSERT INTO report_unit_progress (learner_id, unit_id, course_id, lessons_done, started_at, last_completed_at)
+  SELECT lp.learner_id, l.unit_id, l.course_id, count(lp.completed_at), min(lp.started_at), max(lp.completed_at)
+    FROM lesson_progress lp JOIN lessons l ON l.id = lp.lesson_id AND NOT l.retired AND l.unit_id IS NOT NULL
+   WHERE ${where} GROUP BY lp.learner_id, l.unit_id, l.course_id`;
+const courseRows = (where: string) => `INSERT INTO report_course_progress (learner_id, course_id, started_at)
+  SELECT lp.learner_id, lp.course_id, min(lp.started_at) FROM lesson_progress lp WHERE ${where} GROUP BY lp.learner_id, lp.course_id`;
+const studyRows = (where: string) => `INSERT INTO report_study_months (learner_id, course_id, month, seconds)
+  SELECT s.learner_id, s.course_id, date_trunc('month', s.day)::date, sum(s.seconds) FROM study_time s WHERE ${where}
+   GROUP BY s.learner_id, s.course_id, date_trunc('month', s.day)`;
+
+export interface RefreshOutcome {
+  /** Everything was counted again. */
+  full: boolean;
+  /** Learners whose progress or study time was recounted. */
+  learners: number;
+  /** Another process was refreshing: nothing done. */
+  skipped: boolean;
+}
+
+export async function refreshRollups(em: EntityManager, opts: { wait?: boolean } = {}): Promise<RefreshOutcome> {
+  return em.transactional(async (tx) => {
+    const run = (sql: string, params: unknown[] = []) => tx.execute(sql, params);
+    if (opts.wait) await run(`SELECT pg_advisory_xact_lock(${LOCK})`);
+    else {
+      const [got] = (await run(`SELECT pg_try_advisory_xact_lock(${LOCK}) AS ok`)) as { ok: boolean }[];
+      if (!got!.ok) return { full: false, learners: 0, skipped: true };
+    }
+    const [marks] = (await run(
+      `SELECT coalesce((SELECT max(id) FROM lesson_progress), 0) AS progress_id, coalesce((SELECT max(id) FROM study_time), 0) AS study_id,
+              (SELECT md5(coalesce(string_agg(id || ':' || coalesce(unit_id, 0) || ':' || retired, ',' ORDER BY id), '')) FROM lessons) AS fingerprint`,
+    )) as { progress_id: number; study_id: number; fingerprint: string }[];
+    const [state] = (await run(`SELECT last_progress_id, last_study_id, refreshed_at, lessons_fingerprint FROM report_rollup_state WHERE id = 1`)) as {
+      last_progress_id: number;
+      last_study_id: number;
+      refreshed_at: Date;
+      lessons_fingerprint: string;
+    }[];
+    let outcome: RefreshOutcome;
+    if (!state || state.lessons_fingerprint !== marks!.fingerprint) {
+      await run('TRUNCATE report_unit_progress, report_course_progress, report_study_months');
+      await run(unitRows('true'));
+      await run(courseRows('true'));
+      await run(studyRows('true'));
+      outcome = { full: true, learners: 0, skipped: false };
+    } else {
+      const since = state.refreshed_at;
+      // Progress: new records, and completions since the last refresh → recount those learners' units and courses.
+      await run(
+        `CREATE TEMP TABLE report_dirty_progress ON COMMIT DROP AS
+           SELECT DISTINCT learner_id FROM lesson_progress WHERE id > ? OR completed_at >= ?::timestamptz - ${MARGIN}`,
+        [state.last_progress_id, since],
+      );
+      await run('DELETE FROM report_unit_progress WHERE learner_id IN (SELECT learner_id FROM report_dirty_progress)');
+      await run('DELETE FROM report_course_progress WHERE learner_id IN (SELECT learner_id FROM report_dirty_progress)');
+      await run(unitRows('lp.learner_id IN (SELECT learner_id FROM report_dirty_progress)'));
+      await run(courseRows('lp.learner_id IN (SELECT learner_id FROM report_dirty_progress)'));
+      // Study time grows in place on today's row, so a learner who studied since the last refresh has
+      // their months from then recounted; new rows (any day) have all their learner's months recounted.
+      await run(
+        `CREATE TEMP TABLE report_dirty_study ON COMMIT DROP AS
+           SELECT learner_id, min(from_month) AS from_month FROM (
+             SELECT learner_id, date '1900-01-01' AS from_month FROM study_time WHERE id > ?
+             UNION ALL
+             SELECT learner_id, date_trunc('month', (?::timestamptz - ${MARGIN})::date - 1)::date FROM study_time WHERE day >= (?::timestamptz - ${MARGIN})::date - 1
+           ) d GROUP BY learner_id`,
+        [state.last_study_id, since, since],
+      );
+      await run('DELETE FROM report_study_months m USING report_dirty_study d WHERE m.learner_id = d.learner_id AND m.month >= d.from_month');
+      await run(studyRows('EXISTS (SELECT 1 FROM report_dirty_study d WHERE d.learner_id = s.learner_id AND s.day >= d.from_month)'));
+      const [n] = (await run('SELECT (SELECT count(*) FROM report_dirty_progress) + (SELECT count(*) FROM report_dirty_study) AS n')) as { n: string }[];
+      outcome = { full: false, learners: Number(n!.n), skipped: false };
+    }
+    await run(
+      `INSERT INTO report_rollup_state (id, last_progress_id, last_study_id, refreshed_at, lessons_fingerprint) VALUES (1, ?, ?, now(), ?)
+       ON CONFLICT (id) DO UPDATE SET last_progress_id = excluded.last_progress_id, last_study_id = excluded.last_study_id,
+         refreshed_at = excluded.refreshed_at, lessons_fingerprint = excluded.lessons_fingerprint`,
+      [marks!.progress_id, marks!.study_id, marks!.fingerprint],
+    );
+    return outcome;
+  });
+}
+
+/** When the rollups were last refreshed; null before the first refresh. */
+export async function rollupsRefreshedAt(em: EntityManager): Promise<Date | null> {
+  const [row] = (await em.execute('SELECT refreshed_at FROM report_rollup_state WHERE id = 1')) as { refreshed_at: Date }[];
+  return row ? new Date(row.refreshed_at) : null;
+}
+
+/** Refreshes now and then every `minutes`, in the background; stop() waits for a refresh under way. */
+export function startRollupRefresher(orm: MikroORM, logger: Logger, minutes: number): { stop: () => Promise<void> } {
+  let running: Promise<unknown> = Promise.resolve();
+  let stopped = false;
+  const tick = () => {
+    if (stopped) return;
+    const started = Date.now();
+    running = refreshRollups(orm.em.fork()).then(
+      (o) => {
+        if (!o.skipped) logger.info({ full: o.full, learners: o.learners, ms: Date.now() - started }, 'report rollups refreshed');
+      },
+      (err) => logger.warn({ err }, 'report rollups could not be refreshed; the next try is in a few minutes'),
+    );
+  };
+  const first = setTimeout(tick, 2000);
+  first.unref();
+  const timer = setInterval(tick, minutes * 60_000);
+  timer.unref();
+  return {
+    stop: async () => {
+      stopped = true;
+      clearTimeout(first);
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

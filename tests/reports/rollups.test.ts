@@ -1,0 +1,56 @@
+/** The pre-counted figures: refreshed incrementally, and exact however the range falls on months. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Lesson, LessonProgress, StudyTime } from '../../src/courses/index.ts';
+import { refreshRollups } from '../../src/reports/index.ts';
+import { wholeMonths } from '../../src/reports/queries/hours.ts';
+import { bootApp, type TestApp } from '../support/app.ts';
+import { signIn, type Agent } from '../support/agent.ts';
+import { RANGE, TARGET_ENV, makeReportWorld, tableCells } from './world.ts';
+
+let t: TestApp;
+let w: Awaited<ReturnType<typeof makeReportWorld>>;
+let coordinator: Agent;
+
+beforeAll(async () => {
+  t = await bootApp(TARGET_ENV);
+  w = await makeReportWorld(t.em());
+  coordinator = await signIn(t.app, w.coordinatorA.username);
+});
+afterAll(async () => t.close());
+
+const hoursTotal = async (query: string) => tableCells((await coordinator.get(`/reports/hours?${query}`)).text, 'hours').at(-1);
+
+describe('rollups', () => {
+  it('when a range starts and ends inside months, then the days at its edges are counted from study time itself', async () => {
+    // 15 Apr – 10 Sep (l4 joined later): l1 0.5 h soft (5 Sep in, 28 Sep out), l2 2 h, l3 10 h + 2 h soft (10 Sep is in).
+    // Expected by 10 Sep: 149 of the cycle's 183 days, 8.1 h and 1.6 h: only l3 is on track.
+    expect(await hoursTotal('from=2026-04-15&to=2026-09-10')).toEqual(['Total', '3', '4 h', '0.8 h', '2 h', '0.5 h', '1', '33%']);
+    // Inside one month only: 1–29 Sep: l1 1 h + 0.5 h, l3 10 h; l2 withdrew on 10 Sep but was enrolled, studied in August.
+    expect(await hoursTotal('from=2026-09-01&to=2026-09-29')).toEqual(['Total', '4', '2.8 h', '0.1 h', '0.5 h', '0 h', '0', '0%']);
+  });
+
+  it('when learners progress after a refresh, then the next refresh recounts only them and the reports follow', async () => {
+    const em = t.em();
+    const [L1, L2] = await em.find(Lesson, { course: w.L }, { orderBy: { position: 'asc' } });
+    em.create(StudyTime, { learner: w.l4, lesson: L1!, course: w.L, day: '2026-09-26', seconds: 7200 });
+    em.create(LessonProgress, { learner: w.l4, lesson: L1!, course: w.L, startedAt: new Date('2026-09-26T10:00:00Z'), completedAt: new Date('2026-09-26T10:00:00Z'), lastVisitedAt: new Date('2026-09-26T10:00:00Z') });
+    em.create(LessonProgress, { learner: w.l4, lesson: L2!, course: w.L, startedAt: new Date('2026-09-26T11:00:00Z'), completedAt: new Date('2026-09-26T11:00:00Z'), lastVisitedAt: new Date('2026-09-26T11:00:00Z') });
+    await em.flush();
+
+    const outcome = await refreshRollups(t.em(), { wait: true });
+    expect(outcome).toEqual({ full: false, learners: 2, skipped: false });
+    // l4 now has 2 h of language: the average is (1 + 2 + 10 + 2) / 4.
+    expect((await hoursTotal(RANGE))!.slice(0, 3)).toEqual(['Total', '4', '3.8 h']);
+    // …and has completed unit 1 of Greek A1, with l1.
+    const units = tableCells((await coordinator.get(`/reports/completion?${RANGE}`)).text, 'units');
+    expect(units[1]).toEqual(['Greek A1', 'Unit 1', '2', '4', '2', '50%']);
+    expect(await refreshRollups(t.em(), { wait: true })).toMatchObject({ full: false, skipped: false });
+  });
+
+  it('when the range is cut into whole months, then the months read from the rollup are the ones inside it', () => {
+    expect(wholeMonths({ from: '2026-06-01', to: '2026-11-23' }, '2026-11-23')).toEqual({ from: '2026-06-01', to: '2026-12-01' });
+    expect(wholeMonths({ from: '2026-06-02', to: '2026-09-30' }, '2026-11-23')).toEqual({ from: '2026-07-01', to: '2026-10-01' });
+    expect(wholeMonths({ from: '2026-06-01', to: '2026-09-29' }, '2026-11-23')).toEqual({ from: '2026-06-01', to: '2026-09-01' });
+    expect(wholeMonths({ from: '2026-09-02', to: '2026-09-29' }, '2026-11-23')).toBeNull();
+  });
+});
