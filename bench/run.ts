@@ -6,19 +6,21 @@
  * autocannon at 10 and 50 connections: the signed-in lesson page, a SCORM commit, a quiz submit,
  * the teacher's grading queue and the coordinator's enrolment report. Then the page weight of
  * the learner pages (bench/page-weight.ts) and the time of every report page (bench/reports.ts).
+ * Beside each figure: the CPU time per answer of the school and of its PostgreSQL, which bounds
+ * what an idle machine would do when the figures were taken on a busy one.
  * Prints tables and writes bench/results/latest.json with the machine beside the figures.
  *
  * --quick: a smoke run (2 s per target, fewer connections) written to bench/results/quick.json.
  */
 import autocannon, { type Request, type Result } from 'autocannon';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { projectRoot } from '../src/platform/database.ts';
+import { measurePageWeight, weightTable, type PageWeightReport } from './page-weight.ts';
 import { reportsTable, timeReports, type ReportTiming } from './reports.ts';
-import { PASSWORD, formFields, getPage, linksOf, machine, runScript, signIn, startSchool, table, zipStored, type School, type Visitor } from './support.ts';
+import { PASSWORD, cpuSeconds, formFields, getPage, linksOf, machine, postgresCpuSeconds, runScript, signIn, startSchool, table, zipStored, type School, type Visitor } from './support.ts';
 
 export interface BenchOptions {
   quick: boolean;
@@ -46,6 +48,12 @@ export interface TargetResult {
   /** Answers other than the one this request should get (200, or 303 after a form). */
   unexpected: number;
   requests: number;
+  /**
+   * CPU time per answer of the school's process and of its PostgreSQL, in ms: what the figures
+   * would be bounded by on an idle machine, which a machine shared with other work cannot show.
+   */
+  serverCpuMs: number | null;
+  postgresCpuMs: number | null;
   goal: string | null;
   goalMet: boolean | null;
   skipped?: string;
@@ -80,13 +88,16 @@ export async function runBench(opts: BenchOptions) {
       for (const connections of opts.connections) {
         const goal = GOALS[t.name]?.connections === connections ? GOALS[t.name]! : null;
         if (t.skipped) {
-          results.push({ target: t.name, path: t.path, connections, requestsPerSecond: 0, p50Ms: 0, p99Ms: 0, errors: 0, non2xx: 0, unexpected: 0, requests: 0, goal: goal?.text ?? null, goalMet: null, skipped: t.skipped });
+          results.push({ target: t.name, path: t.path, connections, requestsPerSecond: 0, p50Ms: 0, p99Ms: 0, errors: 0, non2xx: 0, unexpected: 0, requests: 0, serverCpuMs: null, postgresCpuMs: null, goal: goal?.text ?? null, goalMet: null, skipped: t.skipped });
           continue;
         }
         log(`${t.name} at ${connections} connections ${opts.requestsPerTarget ? `for ${opts.requestsPerTarget} requests` : `for ${opts.durationSeconds} s`}…`);
         const length = opts.requestsPerTarget ? { amount: opts.requestsPerTarget } : { duration: opts.durationSeconds };
+        const cpu0 = [cpuSeconds(school.pid), postgresCpuSeconds(opts.dataDir)];
         const r = await autocannon({ url: school.url, connections, ...length, timeout: 30, requests: [t.request()] });
+        const cpu1 = [cpuSeconds(school.pid), postgresCpuSeconds(opts.dataDir)];
         const total = Object.values(r.statusCodeStats ?? {}).reduce((a, s) => a + s.count, 0);
+        const perAnswer = (i: number) => (cpu0[i] != null && cpu1[i] != null && total > 0 ? Math.round(((cpu1[i]! - cpu0[i]!) * 1000 * 100) / total) / 100 : null);
         results.push({
           target: t.name,
           path: t.path,
@@ -98,13 +109,15 @@ export async function runBench(opts: BenchOptions) {
           non2xx: r.non2xx,
           unexpected: total - (r.statusCodeStats?.[String(t.expected)]?.count ?? 0),
           requests: total,
+          serverCpuMs: perAnswer(0),
+          postgresCpuMs: perAnswer(1),
           goal: goal?.text ?? null,
-          goalMet: goal ? goal.met(r) && r.errors + r.timeouts === 0 : null,
+          goalMet: goal ? total > 0 && goal.met(r) && r.errors + r.timeouts === 0 : null,
         });
       }
     }
 
-    const pageWeight = opts.pageWeight === false ? null : await measurePageWeight(school, fx.learner, log);
+    const pageWeight = opts.pageWeight === false ? null : await pageWeightOf(school, fx.learner, log);
     const reports = fx.reportsVisible ? await timeReports(school.url, fx.coordinator, { runs: opts.quick ? 1 : 3 }) : [];
     const summary = {
       at: new Date().toISOString(),
@@ -118,7 +131,7 @@ export async function runBench(opts: BenchOptions) {
     };
     mkdirSync(path.dirname(opts.out), { recursive: true });
     writeFileSync(opts.out, `${JSON.stringify(summary, null, 2)}\n`);
-    printSummary({ ...summary, pageWeightText: pageWeight?.text ?? (pageWeight ? JSON.stringify(pageWeight.report) : null) }, log);
+    printSummary({ ...summary, pageWeightText: pageWeight?.text ?? null }, log);
     log(`Written to ${path.relative(projectRoot, opts.out)}.`);
     return summary;
   } finally {
@@ -322,24 +335,15 @@ function quizTarget(fx: Fixtures) {
   };
 }
 
-/**
- * bench/page-weight.ts (its own engineer's), when it is there: measurePageWeight run as the bench
- * learner against this school, and its table.
- */
-async function measurePageWeight(school: School, learner: Visitor, log: (line: string) => void): Promise<{ report: unknown; text: string | null } | null> {
-  const file = path.join(projectRoot, 'bench/page-weight.ts');
-  if (!existsSync(file)) return null;
-  const mod = (await import(pathToFileURL(file).href)) as {
-    measurePageWeight?: (o: { baseUrl: string; username: string; password: string; courseTitle?: RegExp }) => Promise<unknown>;
-    formatPageWeight?: (report: never) => string;
-  };
-  if (typeof mod.measurePageWeight !== 'function') return null;
+/** The learner pages weighed in Chromium as the bench learner (bench/page-weight.ts), with its table. */
+async function pageWeightOf(school: School, learner: Visitor, log: (line: string) => void): Promise<{ report: PageWeightReport | { error: string }; text: string | null }> {
   log('Page weight…');
   try {
-    const report = await mod.measurePageWeight({ baseUrl: school.url, username: learner.username, password: PASSWORD, courseTitle: /greek/i });
-    return { report, text: typeof mod.formatPageWeight === 'function' ? mod.formatPageWeight(report as never) : null };
+    const report = await measurePageWeight({ baseUrl: school.url, username: learner.username, password: PASSWORD, courseTitle: /greek/i });
+    return { report, text: weightTable(report) };
   } catch (err) {
-    return { report: { error: err instanceof Error ? err.message : String(err) }, text: null };
+    const error = err instanceof Error ? err.message : String(err);
+    return { report: { error }, text: `Page weight could not be measured: ${error}` };
   }
 }
 
@@ -351,11 +355,11 @@ function printSummary(s: { machine: Awaited<ReturnType<typeof machine>>; data: R
   log('');
   log(
     table(
-      ['target', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'unexpected', 'goal'],
+      ['target', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'unexpected', 'CPU ms/req node+pg', 'goal'],
       s.load.map((r) =>
         r.skipped
-          ? [r.target, r.connections, '—', '—', '—', '—', '—', '—', `skipped: ${r.skipped}`]
-          : [r.target, r.connections, r.requestsPerSecond, r.p50Ms, r.p99Ms, r.errors, r.non2xx, r.unexpected, r.goal ? `${r.goal}: ${r.goalMet ? 'met' : 'MISSED'}` : ''],
+          ? [r.target, r.connections, '—', '—', '—', '—', '—', '—', '—', `skipped: ${r.skipped}`]
+          : [r.target, r.connections, r.requestsPerSecond, r.p50Ms, r.p99Ms, r.errors, r.non2xx, r.unexpected, cpuText(r), r.goal ? `${r.goal}: ${r.goalMet ? 'met' : 'MISSED'}` : ''],
       ),
     ),
   );
@@ -368,6 +372,8 @@ function printSummary(s: { machine: Awaited<ReturnType<typeof machine>>; data: R
     log(reportsTable(s.reports));
   }
 }
+
+const cpuText = (r: TargetResult) => (r.serverCpuMs === null ? '—' : `${r.serverCpuMs.toFixed(2)}+${r.postgresCpuMs?.toFixed(2) ?? '?'}`);
 
 const isMain = import.meta.url === `file://${process.argv[1]}`;
 if (isMain) {

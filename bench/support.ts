@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +19,8 @@ export interface School {
   url: string;
   contentOrigin: string;
   databaseUrl: string;
+  /** The server process, whose CPU time a benchmark may read. */
+  pid: number;
   stop: () => Promise<void>;
 }
 
@@ -80,7 +82,7 @@ export async function startSchool(opts: { dataDir: string; logLevel?: string; da
     await stopChild(child, exited);
     throw new Error('The school is up but its embedded database was not found.');
   }
-  return { url, contentOrigin, databaseUrl, stop: () => stopChild(child, exited) };
+  return { url, contentOrigin, databaseUrl, pid: child.pid!, stop: () => stopChild(child, exited) };
 }
 
 async function stopChild(child: ChildProcess, exited: Promise<number | null>) {
@@ -290,4 +292,42 @@ export function zipStored(entries: { name: string; data: string | Buffer }[]): B
   end.writeUInt32LE(cd.length, 12);
   end.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, cd, end]);
+}
+
+/** The fields after the command name in /proc/<pid>/stat, or null when the process is gone. */
+function procStat(pid: number): string[] | null {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  } catch {
+    return null;
+  }
+}
+// utime and stime (fields 14 and 15 of stat) are in clock ticks: 100 a second on Linux.
+const ticks = (f: string[]) => (Number(f[11]) + Number(f[12])) / 100;
+
+/** CPU seconds a process of this machine has used so far (Linux /proc), or null. */
+export function cpuSeconds(pid: number): number | null {
+  const f = procStat(pid);
+  return f ? ticks(f) : null;
+}
+
+/**
+ * CPU seconds used so far by the embedded PostgreSQL of a data folder: the postmaster and every
+ * process it started (the backends serving the school). Null for an external database.
+ */
+export function postgresCpuSeconds(dataDir: string): number | null {
+  const pidFile = path.join(path.resolve(projectRoot, dataDir), 'pg', 'postmaster.pid');
+  if (!existsSync(pidFile)) return null;
+  const postmaster = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  const own = cpuSeconds(postmaster);
+  if (own === null) return null;
+  let total = own;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const f = procStat(Number(entry));
+    // Field 4 is the parent; once a backend exits its time is counted in the postmaster's children's times (fields 16, 17).
+    if (f && Number(f[1]) === postmaster) total += ticks(f);
+  }
+  const f = procStat(postmaster);
+  return f ? total + (Number(f[13]) + Number(f[14])) / 100 : total;
 }
