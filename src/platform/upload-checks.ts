@@ -127,12 +127,15 @@ function fieldError(field: string, key: string, vars: Record<string, unknown> = 
 
 const megabytes = (n: number) => Math.round((n / 1_000_000) * 10) / 10;
 
-/** The sender's file name made safe to show and to offer in a download. */
+/**
+ * The sender's file name made safe to show and to offer in a download. Marks of writing direction
+ * go too: a right-to-left override makes "invoice\u202Efdp.exe" read as "invoiceexe.pdf".
+ */
 export function safeFileName(original: string, ext: string): string {
   const base = path.basename(original.replace(/\\/g, '/'));
   const stem = base
     .replace(/\.[^.]*$/, '')
-    .replace(/[\u0000-\u001f\u007f<>:"/\\|?*]+/g, '')
+    .replace(/[\u0000-\u001f\u007f<>:"/\\|?*\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g, '')
     .trim()
     .slice(0, 80);
   return `${stem || 'file'}.${ext}`;

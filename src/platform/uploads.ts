@@ -6,12 +6,28 @@ import type { Request, RequestHandler, Response } from 'express';
 import multer from 'multer';
 import { AppError, InvalidInput } from './errors.ts';
 
+/**
+ * Browsers send a file's name as UTF-8 bytes in the part header; multer reads them as Latin-1
+ * unless told, which turns the Arabic "اجب.pdf" into the unreadable "Ø§Ø¬Ø¨.pdf".
+ */
+const NAMES_IN_UTF8 = { defParamCharset: 'utf8' } as const;
+
 export interface UploadLimits {
   maxBytes: number;
   maxFiles?: number;
 }
 
+/**
+ * A multipart body the parser cannot read (busboy throws plain errors): e.g. control characters
+ * in a file name. The sender's fault, answered as such, never as a server error.
+ */
+function isUnreadableMultipart(err: unknown): boolean {
+  const message = err instanceof Error && !(err instanceof multer.MulterError) ? err.message : '';
+  return /^(Malformed |Multipart: Boundary not found|Unexpected end of form)/.test(message);
+}
+
 export function uploadErrorFrom(err: unknown): AppError | undefined {
+  if (isUnreadableMultipart(err)) return new AppError('upload_invalid', 400, 'errors:upload.invalid');
   if (!(err instanceof multer.MulterError)) return undefined;
   switch (err.code) {
     case 'LIMIT_FILE_SIZE':
@@ -27,6 +43,7 @@ export function uploadErrorFrom(err: unknown): AppError | undefined {
 /** Files held in memory (small uploads: CSV, photos); large archives use disk storage of their own. */
 export function memoryUpload(fieldName: string, limits: UploadLimits): RequestHandler {
   const m = multer({
+    ...NAMES_IN_UTF8,
     storage: multer.memoryStorage(),
     limits: { fileSize: limits.maxBytes, files: limits.maxFiles ?? 1, fields: 50, fieldSize: 64 * 1024, parts: 60 },
   });
@@ -49,12 +66,17 @@ export interface ReceivedUpload {
 export function receiveFiles(req: Request, res: Response, fieldName: string, limits: UploadLimits): Promise<ReceivedUpload> {
   const maxFiles = limits.maxFiles ?? 1;
   const m = multer({
+    ...NAMES_IN_UTF8,
     storage: multer.memoryStorage(),
     limits: { fileSize: limits.maxBytes, files: maxFiles, fields: 50, fieldSize: 64 * 1024, parts: 60 + maxFiles },
   });
   return new Promise((resolve, reject) => {
     m.array(fieldName, maxFiles)(req, res, (err?: unknown) => {
       if (!err) return resolve({ files: (req.files as Express.Multer.File[] | undefined) ?? [] });
+      if (isUnreadableMultipart(err)) {
+        req.files = [];
+        return resolve({ files: [], problem: new InvalidInput({ [fieldName]: { key: 'uploads:unreadable' } }) });
+      }
       if (!(err instanceof multer.MulterError)) return reject(err);
       req.files = [];
       const key =
