@@ -9,7 +9,7 @@ import { Forbidden, NotFound } from '../platform/errors.ts';
 import { Cohort, Programme, Site, cohortsManagedBy, programmesVisibleTo } from '../programmes/index.ts';
 import { allowancesByGroup, allowancesByMonth } from './queries/allowances.ts';
 import { assignmentFigures, assignmentsByGroup } from './queries/assignments.ts';
-import { completionByCourse, completionByGroup, completionByUnit } from './queries/completion.ts';
+import { completionFigures } from './queries/completion.ts';
 import { enrolmentByGroup, enrolmentOverTime } from './queries/enrolment.ts';
 import { hoursByGroup, learnerHoursPage, type Expected, type LearnerHours } from './queries/hours.ts';
 import { quizFigures, quizzesByGroup } from './queries/quizzes.ts';
@@ -147,7 +147,7 @@ const builders: Record<ReportName, (ctx: ReportContext, viewer: ReportViewer, ra
   },
 
   async completion({ em, filters: f }, viewer, range) {
-    const [courses, units, groups] = await Promise.all([completionByCourse(em, viewer, f, range), completionByUnit(em, viewer, f, range), completionByGroup(em, viewer, f, range)]);
+    const { courses, units, groups } = await completionFigures(em, viewer, f, range);
     const courseTable: ReportTable = {
       id: 'courses',
       title: 'reports:table.courses',

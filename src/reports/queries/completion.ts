@@ -23,22 +23,6 @@ export interface CourseCompletionRow {
   completed: number;
 }
 
-/** Per course: learners offered it, learners who opened a lesson (rollup), learners who completed it by the end of the range. */
-export async function completionByCourse(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range): Promise<CourseCompletionRow[]> {
-  const result = await rows<{ course_id: number; title: string; learners: number; started: number; completed: number }>(
-    em,
-    sql`WITH o AS (${offered(viewer, f, range)})
-        SELECT o.course_id, c.title, count(*)::int AS learners,
-               count(rp.learner_id)::int AS started,
-               count(cp.learner_id)::int AS completed
-          FROM o JOIN courses c ON c.id = o.course_id
-          LEFT JOIN report_course_progress rp ON rp.learner_id = o.learner_id AND rp.course_id = o.course_id AND rp.started_at < ${range.end}
-          LEFT JOIN course_completions cp ON cp.learner_id = o.learner_id AND cp.course_id = o.course_id AND cp.completed_at < ${range.end}
-         GROUP BY o.course_id, c.title ORDER BY c.title, o.course_id`,
-  );
-  return result.map((r) => ({ courseId: r.course_id, title: r.title, learners: r.learners, started: r.started, completed: r.completed }));
-}
-
 export interface UnitCompletionRow {
   unitId: number;
   courseTitle: string;
@@ -46,32 +30,6 @@ export interface UnitCompletionRow {
   lessons: number;
   learners: number;
   completed: number;
-}
-
-/**
- * Per unit: learners offered its course, and those who completed every (current) lesson of it by
- * the end of the range — all lessons done, the last of them before the end (read from the rollup).
- */
-export async function completionByUnit(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range): Promise<UnitCompletionRow[]> {
-  const result = await rows<{ unit_id: number; course_title: string; title: string; lessons: number; learners: number; completed: number }>(
-    em,
-    sql`WITH o AS (${offered(viewer, f, range)}),
-        per_course AS (SELECT course_id, count(*)::int AS learners FROM o GROUP BY course_id),
-        units AS (
-          SELECT u.id, u.course_id, u.title, u.position, count(l.id)::int AS lessons FROM course_units u JOIN lessons l ON l.unit_id = u.id AND NOT l.retired
-           WHERE u.course_id IN (SELECT course_id FROM per_course) GROUP BY u.id
-        ),
-        done AS (
-          SELECT up.unit_id, count(*)::int AS n FROM report_unit_progress up JOIN units ON units.id = up.unit_id
-            JOIN o ON o.learner_id = up.learner_id AND o.course_id = up.course_id
-           WHERE up.lessons_done >= units.lessons AND up.last_completed_at < ${range.end}
-           GROUP BY up.unit_id
-        )
-        SELECT units.id AS unit_id, c.title AS course_title, units.title, units.lessons, pc.learners, coalesce(done.n, 0)::int AS completed
-          FROM units JOIN courses c ON c.id = units.course_id JOIN per_course pc ON pc.course_id = units.course_id LEFT JOIN done ON done.unit_id = units.id
-         ORDER BY c.title, units.course_id, units.position`,
-  );
-  return result.map((r) => ({ unitId: r.unit_id, courseTitle: r.course_title, title: r.title, lessons: r.lessons, learners: r.learners, completed: r.completed }));
 }
 
 export interface CompletionGroup {
@@ -82,17 +40,65 @@ export interface CompletionGroup {
   completed: number;
 }
 
-export async function completionByGroup(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range): Promise<CompletionGroup[]> {
-  const result = await rows<{ group: string | null; learners: number; offered: number; completed: number }>(
+export interface CompletionFigures {
+  courses: CourseCompletionRow[];
+  units: UnitCompletionRow[];
+  groups: CompletionGroup[];
+}
+
+/**
+ * The three completion tables in one statement, so the learner–course pairs (half a million in a
+ * large programme) are worked out once:
+ * - per course: learners offered it, learners who opened a lesson of it, learners who completed it,
+ *   all by the end of the range;
+ * - per unit: learners offered its course, and those who completed every current lesson of it by
+ *   the end of the range (all lessons done, the last of them before the end);
+ * - per breakdown group: learners, learner–course pairs, pairs completed.
+ * Starts and units come from the rollups (rollups.ts).
+ */
+export async function completionFigures(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range): Promise<CompletionFigures> {
+  const result = await rows<{ kind: 'course' | 'unit' | 'group'; r: Record<string, unknown> }>(
     em,
-    sql`WITH o AS (${offered(viewer, f, range)}),
-        x AS (
-          SELECT ${groupOf(f.by, range)} AS g, o.learner_id, cp.learner_id IS NOT NULL AS done
-            FROM o JOIN users u ON u.id = o.learner_id
+    sql`WITH o AS MATERIALIZED (${offered(viewer, f, range)}),
+        oc AS MATERIALIZED (
+          SELECT o.learner_id, o.course_id, rp.learner_id IS NOT NULL AS started, cp.learner_id IS NOT NULL AS completed FROM o
+            LEFT JOIN report_course_progress rp ON rp.learner_id = o.learner_id AND rp.course_id = o.course_id AND rp.started_at < ${range.end}
             LEFT JOIN course_completions cp ON cp.learner_id = o.learner_id AND cp.course_id = o.course_id AND cp.completed_at < ${range.end}
+        ),
+        per_course AS (
+          SELECT oc.course_id, count(*)::int AS learners, count(*) FILTER (WHERE oc.started)::int AS started, count(*) FILTER (WHERE oc.completed)::int AS completed
+            FROM oc GROUP BY oc.course_id
+        ),
+        course_rows AS (SELECT pc.course_id AS "courseId", c.title, pc.learners, pc.started, pc.completed FROM per_course pc JOIN courses c ON c.id = pc.course_id),
+        units AS (
+          SELECT u.id, u.course_id, u.title, u.position, count(l.id)::int AS lessons FROM course_units u JOIN lessons l ON l.unit_id = u.id AND NOT l.retired
+           WHERE u.course_id IN (SELECT course_id FROM per_course) GROUP BY u.id
+        ),
+        done AS (
+          SELECT up.unit_id, count(*)::int AS n FROM report_unit_progress up JOIN units ON units.id = up.unit_id
+            JOIN o ON o.learner_id = up.learner_id AND o.course_id = up.course_id
+           WHERE up.lessons_done >= units.lessons AND up.last_completed_at < ${range.end}
+           GROUP BY up.unit_id
+        ),
+        unit_rows AS (
+          SELECT units.id AS "unitId", c.title AS "courseTitle", units.title, units.lessons, pc.learners, coalesce(done.n, 0)::int AS completed, units.course_id, units.position
+            FROM units JOIN courses c ON c.id = units.course_id JOIN per_course pc ON pc.course_id = units.course_id LEFT JOIN done ON done.unit_id = units.id
+        ),
+        x AS (SELECT ${groupOf(f.by, range)} AS g, oc.learner_id, oc.completed FROM oc JOIN users u ON u.id = oc.learner_id),
+        group_rows AS (
+          SELECT g AS "group", count(DISTINCT learner_id)::int AS learners, count(*)::int AS offered, count(*) FILTER (WHERE completed)::int AS completed
+            FROM x GROUP BY GROUPING SETS ((g), ())
         )
-        SELECT g AS "group", count(DISTINCT learner_id)::int AS learners, count(*)::int AS offered, count(*) FILTER (WHERE done)::int AS completed
-          FROM x GROUP BY GROUPING SETS ((g), ())`,
+        SELECT 'course' AS kind, to_jsonb(course_rows) AS r FROM course_rows
+        UNION ALL SELECT 'unit', to_jsonb(unit_rows) FROM unit_rows
+        UNION ALL SELECT 'group', to_jsonb(group_rows) FROM group_rows`,
   );
-  return result;
+  const of = <T>(kind: string) => result.filter((row) => row.kind === kind).map((row) => row.r as T);
+  const units = of<UnitCompletionRow & { course_id: number; position: number }>('unit');
+  units.sort((a, b) => a.courseTitle.localeCompare(b.courseTitle) || a.course_id - b.course_id || a.position - b.position);
+  return {
+    courses: of<CourseCompletionRow>('course').sort((a, b) => a.title.localeCompare(b.title) || a.courseId - b.courseId),
+    units: units.map(({ course_id: _c, position: _p, ...u }) => u),
+    groups: of<CompletionGroup>('group'),
+  };
 }
