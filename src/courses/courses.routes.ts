@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { can, requireActor, requireCapability } from '../platform/actor.ts';
 import { formHandler, parseForm, parseParams } from '../platform/forms.ts';
 import { formatBytes } from '../platform/views.ts';
-import type { LessonMedia, Quiz } from './course.entity.ts';
+import type { ImageVariants, Quiz } from './course.entity.ts';
 import { courseCapabilities } from './courses.policy.ts';
 import { MEDIA_NAME, mediaDir } from './media.ts';
 import { answerField } from './quiz.ts';
@@ -25,8 +25,8 @@ export interface CoursesDeps {
 
 type T = (key: string, vars?: Record<string, unknown>) => string;
 
-const idParam = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
 const dbId = z.coerce.number().int().positive().max(2_147_483_647);
+const idParam = z.object({ id: dbId });
 const offerSchema = z.object({ cohortId: z.preprocess((v) => (v === '' ? undefined : v), dbId) });
 /** Made by the page (see formKey); a form without a well-formed one is refused rather than counted twice. */
 const requestIdSchema = z.object({ requestId: z.string('courses:quiz.reload').regex(/^[a-z0-9-]{1,64}$/, 'courses:quiz.reload') });
@@ -51,7 +51,7 @@ function tapLabel(t: T, language: string) {
 }
 
 /** Course or lesson images: small WebP variants, lazy; folded behind a tap for learners who save data. */
-function imageHtml(v: NonNullable<LessonMedia['image']>, alt: string, dataSaver: boolean, label: ReturnType<typeof tapLabel>) {
+function imageHtml(v: ImageVariants, alt: string, dataSaver: boolean, label: ReturnType<typeof tapLabel>) {
   const tag = imageTag(v, alt);
   return dataSaver ? withTapLabels(tapToShow(tag, v.bytes, 'image'), label) : tag;
 }
