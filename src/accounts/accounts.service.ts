@@ -65,9 +65,27 @@ export function toActor(user: User): Actor {
   };
 }
 
+/**
+ * The signed-in user of every request. Read as one plain row rather than an entity: a managed
+ * entity costs about four times the CPU of the query itself, on every page, and no
+ * request changes its own actor through this object.
+ */
 export async function findActiveActor(em: EntityManager, id: number): Promise<Actor | undefined> {
-  const user = await em.findOne(User, { id, active: true });
-  return user ? toActor(user) : undefined;
+  const [row] = (await em.getConnection().execute(
+    'SELECT id, username, role, display_name, language, time_zone, data_saver, must_change_password FROM users WHERE id = ? AND active',
+    [id],
+  )) as { id: number; username: string; role: Actor['role']; display_name: string; language: string | null; time_zone: string; data_saver: boolean; must_change_password: boolean }[];
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    username: row.username,
+    role: row.role,
+    displayName: row.display_name,
+    language: row.language ?? null,
+    timeZone: row.time_zone,
+    dataSaver: row.data_saver,
+    mustChangePassword: row.must_change_password,
+  };
 }
 
 export async function getUser(em: EntityManager, id: number): Promise<User> {
