@@ -45,13 +45,19 @@ export interface ContentOriginDeps {
 const MIME: Record<string, string> = {
   html: 'text/html', htm: 'text/html', xhtml: 'application/xhtml+xml', js: 'text/javascript', mjs: 'text/javascript', css: 'text/css',
   json: 'application/json', map: 'application/json', xml: 'application/xml', xsd: 'application/xml', dtd: 'application/xml-dtd',
-  txt: 'text/plain', csv: 'text/csv', vtt: 'text/vtt', srt: 'text/plain',
+  txt: 'text/plain', md: 'text/plain', csv: 'text/csv', vtt: 'text/vtt', srt: 'text/plain', htc: 'text/x-component',
   png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', svg: 'image/svg+xml', webp: 'image/webp', avif: 'image/avif',
   bmp: 'image/bmp', ico: 'image/x-icon', cur: 'image/x-icon',
   mp3: 'audio/mpeg', m4a: 'audio/mp4', aac: 'audio/aac', oga: 'audio/ogg', ogg: 'audio/ogg', opus: 'audio/ogg', wav: 'audio/wav', weba: 'audio/webm',
-  mp4: 'video/mp4', m4v: 'video/mp4', webm: 'video/webm', ogv: 'video/ogg',
+  mp4: 'video/mp4', m4v: 'video/mp4', mov: 'video/quicktime', webm: 'video/webm', ogv: 'video/ogg', m3u8: 'application/vnd.apple.mpegurl',
+  glb: 'model/gltf-binary', gltf: 'model/gltf+json', ktx2: 'image/ktx2', basis: 'application/octet-stream',
   woff: 'font/woff', woff2: 'font/woff2', ttf: 'font/ttf', otf: 'font/otf', eot: 'application/vnd.ms-fontobject',
   pdf: 'application/pdf', swf: 'application/x-shockwave-flash', flv: 'video/x-flv', wasm: 'application/wasm',
+  doc: 'application/msword', docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  xls: 'application/vnd.ms-excel', xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  ppt: 'application/vnd.ms-powerpoint', pptx: 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+  odt: 'application/vnd.oasis.opendocument.text', ods: 'application/vnd.oasis.opendocument.spreadsheet',
+  odp: 'application/vnd.oasis.opendocument.presentation', rtf: 'application/rtf', epub: 'application/epub+zip', zip: 'application/zip',
 };
 
 export function mimeOf(file: string): string | undefined {

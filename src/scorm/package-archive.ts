@@ -34,15 +34,20 @@ export const MANIFEST_MAX_BYTES = 4 * 1024 * 1024;
 const MAX_NAME = 1024;
 
 /**
- * What a SCORM package may hold: pages, scripts, styles, data, images, sound, video, fonts and
- * documents. .dtd and .xsd are the schema files the specifications ship beside imsmanifest.xml;
- * .swf and .flv are inert leftovers that older Captivate and Storyline exports still include.
+ * What a SCORM package may hold: pages, scripts, styles, data, images, sound, video, 3D models,
+ * fonts and documents. .dtd and .xsd are the schema files the specifications ship beside
+ * imsmanifest.xml; .swf and .flv are inert leftovers that older Captivate and Storyline exports
+ * still include; .md are the notes H5P and web libraries carry; office files and .zip are handouts
+ * that authoring tools attach for learners to download; .glb, .gltf, .ktx2 and .basis are the
+ * models and textures of 3D and virtual-tour exports.
  */
 export const ALLOWED_EXTENSIONS = new Set([
-  'html', 'htm', 'xhtml', 'js', 'mjs', 'css', 'json', 'xml', 'xsd', 'dtd', 'txt', 'csv', 'vtt', 'srt', 'map',
+  'html', 'htm', 'xhtml', 'js', 'mjs', 'css', 'json', 'xml', 'xsd', 'dtd', 'txt', 'md', 'csv', 'vtt', 'srt', 'map', 'htc',
   'png', 'jpg', 'jpeg', 'gif', 'svg', 'webp', 'avif', 'bmp', 'ico', 'cur',
-  'mp3', 'm4a', 'aac', 'oga', 'ogg', 'opus', 'wav', 'weba', 'mp4', 'm4v', 'webm', 'ogv',
+  'mp3', 'm4a', 'aac', 'oga', 'ogg', 'opus', 'wav', 'weba', 'mp4', 'm4v', 'mov', 'webm', 'ogv', 'm3u8',
+  'glb', 'gltf', 'ktx2', 'basis',
   'woff', 'woff2', 'ttf', 'otf', 'eot', 'pdf', 'swf', 'flv', 'wasm',
+  'doc', 'docx', 'xls', 'xlsx', 'ppt', 'pptx', 'odt', 'ods', 'odp', 'rtf', 'epub', 'zip',
 ]);
 
 export interface ArchiveLimits {
@@ -167,12 +172,16 @@ function checkName(name: string, shown: string) {
   }
 }
 
-/** Folder notes that macOS and Windows add to any zip made by hand: inert, and never served (no type). */
-const SYSTEM_LEFTOVERS = new Set(['.DS_Store', 'Thumbs.db', 'desktop.ini']);
+/**
+ * Files without a kind of their own that are inert and never served (they have no type): folder
+ * notes that macOS and Windows add to any zip made by hand, and the licence and read-me files web
+ * libraries ship inside their folders.
+ */
+const INERT_NAMES = /^(\.DS_Store|Thumbs\.db|desktop\.ini|(LICEN[CS]E|README|CHANGELOG|CHANGES|AUTHORS|NOTICE|COPYING|CONTRIBUTORS)(\.[A-Za-z-]{1,10})?)$/;
 
 function checkExtension(name: string, shown: string) {
   const base = name.slice(name.lastIndexOf('/') + 1);
-  if (SYSTEM_LEFTOVERS.has(base)) return;
+  if (INERT_NAMES.test(base)) return;
   const dot = base.lastIndexOf('.');
   const ext = dot > 0 ? base.slice(dot + 1).toLowerCase() : '';
   if (!ALLOWED_EXTENSIONS.has(ext)) throw new PackageProblem('extension', { name: shown, ext: ext ? `.${ext}` : '—' });

@@ -149,13 +149,16 @@ describe('importing packages as authoring tools make them', () => {
     expect(file.headers['content-type']).toMatch(/^text\/html/);
   });
 
-  it('when a package was zipped by hand on a Mac or Windows, then the folder notes those systems add do not stop it and are never served', async () => {
+  it('when a package was zipped by hand on a Mac or Windows and carries licences and handouts, then the folder notes and licence files do not stop it and are never served', async () => {
     const bytes = scorm12Single({
       title: 'Zipped by hand',
       extra: [
         { name: '.DS_Store', data: Buffer.from('0000000142756431', 'hex') },
         { name: 'story_content/Thumbs.db', data: 'x' },
         { name: '__MACOSX/._index_lms.html', data: Buffer.from('00051607', 'hex') },
+        { name: 'lib/fonts/LICENSE', data: 'SIL Open Font License' },
+        { name: 'lib/fonts/README.md', data: '# Fonts' },
+        { name: 'story_content/external_files/Handout.docx', data: 'PK', method: 'store' },
       ],
     });
     const lessonId = await importOk(t, s.teacher, s.place, bytes);
@@ -164,6 +167,10 @@ describe('importing packages as authoring tools make them', () => {
     const { launchUrl } = playerConfig((await request(t.content).get(playerPath)).text);
     expect((await request(t.content).get(launchUrl.replace('index_lms.html', '.DS_Store'))).status).toBe(404);
     expect((await request(t.content).get(launchUrl.replace('index_lms.html', 'story_content/Thumbs.db'))).status).toBe(404);
+    expect((await request(t.content).get(launchUrl.replace('index_lms.html', 'lib/fonts/LICENSE'))).status).toBe(404);
+    // A handout goes to the learner as what it is, never guessed at.
+    const handout = await request(t.content).get(launchUrl.replace('index_lms.html', 'story_content/external_files/Handout.docx'));
+    expect(handout.headers['content-type']).toBe('application/vnd.openxmlformats-officedocument.wordprocessingml.document');
   });
 
   it('when the same package is uploaded twice, then its files are stored once and it serves two lessons', async () => {
