@@ -25,8 +25,12 @@ export class PackageProblem extends Error {
   }
 }
 
-/** More files than any authoring tool writes for one course (Storyline's biggest exports hold a few thousand). */
-export const MAX_ENTRIES = 5000;
+/**
+ * More files than any authoring tool writes for one course: big Storyline exports hold a few
+ * thousand, virtual-tour exports (3DVista) over six thousand. A package of ten thousand tiny files
+ * is refused.
+ */
+export const MAX_ENTRIES = 8000;
 /** Above this size an entry may not expand more than RATIO times: ordinary files never do, zip bombs always. */
 const RATIO_MIN_BYTES = 1024 * 1024;
 const RATIO = 200;
