@@ -3,12 +3,17 @@ import express, { type Request, type Response } from 'express';
 import { requireActor, requireCapability, type Actor } from '../platform/actor.ts';
 import { keyFor } from '../platform/forms.ts';
 import { NotFound } from '../platform/errors.ts';
+import { formatDateTime } from '../platform/views.ts';
 import { chartModel, tableModel, type Reader, type Suppressed, type T } from './present.ts';
 import { CsvWriter, csvFileName, writeLearnerRows, writeTable } from './export.ts';
 import { reportCapabilities } from './reports.policy.ts';
 import { BREAKDOWNS, filtersSchema, type FiltersInput, type ReportFilters } from './reports.schemas.ts';
+import { rollupsRefreshedAt } from './rollups.ts';
 import { REPORTS, buildReport, donorReport, filterOptions, learnerHours, learnerHoursColumns, settleFilters, type FilterOptions, type HourTargets, type ReportName } from './reports.service.ts';
 import type { ReportData } from './report-table.ts';
+
+/** Reports whose figures partly come from the rollups (rollups.ts). */
+const ROLLUP_REPORTS = new Set<ReportName>(['completion', 'hours']);
 
 type Problems = Record<string, { key: string; vars?: Record<string, unknown> }>;
 
@@ -118,6 +123,11 @@ export function reportsRoutes({ orm, minCell, targets, now = () => new Date() }:
       const { filters, options, errors, values } = await filtersOf(req, actor);
       const data = await buildReport(name, { em: em(), actor, filters, targets, today: localDay(now(), actor.timeZone) });
       const r = readerOf(res, filters);
+      if (ROLLUP_REPORTS.has(name)) {
+        // These figures come from the rollups: say how recent they are.
+        const at = await rollupsRefreshedAt(em());
+        data.notes.push(at ? { key: 'reports:notes.rollups', vars: { at: formatDateTime(at, r.language, r.timeZone) } } : { key: 'reports:notes.rollupsPending' });
+      }
       if (errors) res.status(422);
       res.render('reports/report', {
         title: `reports:${name}.title`,

@@ -44,6 +44,7 @@ describe('rollups', () => {
     // …and has completed unit 1 of Greek A1, with l1.
     const units = tableCells((await coordinator.get(`/reports/completion?${RANGE}`)).text, 'units');
     expect(units[1]).toEqual(['Greek A1', 'Unit 1', '2', '4', '2', '50%']);
+    expect((await coordinator.get(`/reports/completion?${RANGE}`)).text).toContain('Lesson progress and study hours are counted up to');
     expect(await refreshRollups(t.em(), { wait: true })).toMatchObject({ full: false, skipped: false });
   });
 
