@@ -223,7 +223,7 @@ function readItem(
     identifier,
     title,
     depth,
-    visible: (attr(node, 'isvisible') ?? 'true').trim() !== 'false',
+    visible: (attr(node, 'isvisible') ?? 'true').trim().toLowerCase() !== 'false',
     resourceType: null,
     launchUrl: null,
     masteryScore: null,
