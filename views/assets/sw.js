@@ -6,7 +6,7 @@
 // - A lesson opened without a connection is answered from the kept copy, with a notice; any other
 //   page without a connection (the home page, a lesson not kept) lists the lessons kept.
 // - "Mark as done" and quiz answers posted without a connection go to an outbox and are sent when
-//   a page asks (message {flush}: on every page load and when the phone comes back online). Each
+//   a learner's page asks (message {flush}: when it loads and when the phone comes back online). Each
 //   carries the form's requestId, so the server records a resend as the same action, and the
 //   form's CSRF token, so an answer saved in one session is never accepted in another.
 // Signing out clears all of it (Clear-Site-Data on the sign-out response).
@@ -19,7 +19,7 @@ const LESSON = /^\/lessons\/\d+$/;
 const ACTION = /^\/lessons\/\d+\/(done|quiz)$/;
 
 self.addEventListener('install', () => self.skipWaiting());
-// Lesson pages opened before the worker existed get their forms covered too.
+// Pages already open (the course page that installed it) are looked after at once.
 self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));
 
 // Every learner page that loads online says hello: its language, the lessons it suggests keeping,
