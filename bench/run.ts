@@ -20,7 +20,7 @@ import pg from 'pg';
 import { projectRoot } from '../src/platform/database.ts';
 import { measurePageWeight, weightTable, type PageWeightReport } from './page-weight.ts';
 import { reportsTable, timeReports, type ReportTiming } from './reports.ts';
-import { PASSWORD, cpuSeconds, formFields, getPage, linksOf, machine, postgresCpuSeconds, runScript, signIn, startSchool, table, zipStored, type School, type Visitor } from './support.ts';
+import { PASSWORD, cpuSeconds, formFields, getPage, linksOf, machine, postgresCpuSeconds, runScript, signIn, sleep, startSchool, table, zipStored, type School, type Visitor } from './support.ts';
 
 export interface BenchOptions {
   quick: boolean;
@@ -91,6 +91,9 @@ export async function runBench(opts: BenchOptions) {
           results.push({ target: t.name, path: t.path, connections, requestsPerSecond: 0, p50Ms: 0, p99Ms: 0, errors: 0, non2xx: 0, unexpected: 0, requests: 0, serverCpuMs: null, postgresCpuMs: null, goal: goal?.text ?? null, goalMet: null, skipped: t.skipped });
           continue;
         }
+        // Requests still queued from the run before (autocannon stops sending, the school goes on
+        // answering) would be measured as this target's slowness: wait until the school is idle.
+        await settle(school, opts.dataDir);
         log(`${t.name} at ${connections} connections ${opts.requestsPerTarget ? `for ${opts.requestsPerTarget} requests` : `for ${opts.durationSeconds} s`}…`);
         const length = opts.requestsPerTarget ? { amount: opts.requestsPerTarget } : { duration: opts.durationSeconds };
         const cpu0 = [cpuSeconds(school.pid), postgresCpuSeconds(opts.dataDir)];
@@ -117,6 +120,7 @@ export async function runBench(opts: BenchOptions) {
       }
     }
 
+    await settle(school, opts.dataDir);
     const pageWeight = opts.pageWeight === false ? null : await pageWeightOf(school, fx.learner, log);
     const reports = fx.reportsVisible ? await timeReports(school.url, fx.coordinator, { runs: opts.quick ? 1 : 3 }) : [];
     const summary = {
@@ -136,6 +140,19 @@ export async function runBench(opts: BenchOptions) {
     return summary;
   } finally {
     await school.stop();
+  }
+}
+
+/** Waits (at most two minutes) until the school and its PostgreSQL use almost no CPU for half a second. */
+async function settle(school: School, dataDir: string) {
+  const busy = () => (cpuSeconds(school.pid) ?? 0) + (postgresCpuSeconds(dataDir) ?? 0);
+  const deadline = Date.now() + 120_000;
+  let before = busy();
+  while (Date.now() < deadline) {
+    await sleep(500);
+    const now = busy();
+    if (now - before < 0.05) return;
+    before = now;
   }
 }
 
