@@ -102,7 +102,8 @@ async function signedInContext(browser: Browser, opts: MeasureOptions): Promise<
   return context;
 }
 
-type Target = Pick<PageWeight, 'kind' | 'title' | 'path'>;
+/** A page to weigh; `via` is a page opened just before in the same browser, not counted. */
+type Target = Pick<PageWeight, 'kind' | 'title' | 'path'> & { via?: string };
 
 /** The pages to weigh, found the way a learner would: home, the course in the catalogue, its lessons. */
 async function findPages(browser: Browser, opts: MeasureOptions): Promise<Target[]> {
@@ -118,11 +119,15 @@ async function findPages(browser: Browser, opts: MeasureOptions): Promise<Target
     const links = await page.locator('main li a[href^="/lessons/"]').evaluateAll((as) => as.map((a) => ({ path: a.getAttribute('href')!, title: (a.textContent ?? '').trim() })));
     const lessons = new Map<string, string>();
     for (const l of links) if (/^\/lessons\/\d+$/.test(l.path) && !lessons.has(l.path)) lessons.set(l.path, l.title);
-    if (!lessons.size) throw new Error(`page-weight: no lessons on ${course.path}`);
+    const [first] = lessons;
+    if (!first) throw new Error(`page-weight: no lessons on ${course.path}`);
     return [
       { kind: 'home', title: 'Home', path: '/' },
       { kind: 'course', title: course.title, path: course.path },
       ...[...lessons].map(([href, title]) => ({ kind: 'lesson' as const, title, path: href })),
+      // The usual way in: from the course page, with its stylesheet and script cached and the
+      // offline worker installed and answering.
+      { kind: 'lesson', title: `${first[1]} (from the course page)`, path: first[0], via: course.path },
     ];
   } finally {
     await context.close();
@@ -138,15 +143,16 @@ async function measureOne(browser: Browser, opts: MeasureOptions, target: Target
     // One visit's tally. The page's own requests come from CDP; the worker's from Playwright, which
     // reads the same CDP figure from the worker's target.
     let tally = { ahead: 0, responses: [] as Visit['responses'] };
-    const seen = new Map<string, { type: string; url: string; status: number }>();
-    cdp.on('Network.requestWillBeSent', (e) => seen.set(e.requestId, { type: e.type ?? '', url: e.request.url, status: 0 }));
+    const seen = new Map<string, { type: string; url: string; status: number; byWorker: boolean }>();
+    cdp.on('Network.requestWillBeSent', (e) => seen.set(e.requestId, { type: e.type ?? '', url: e.request.url, status: 0, byWorker: false }));
     cdp.on('Network.responseReceived', (e) => {
       const r = seen.get(e.requestId);
-      if (r) r.status = e.response.status;
+      if (r) Object.assign(r, { status: e.response.status, byWorker: !!e.response.fromServiceWorker });
     });
     cdp.on('Network.loadingFinished', (e) => {
       const r = seen.get(e.requestId);
-      if (!r || MEDIA.has(r.type) || e.encodedDataLength <= 0) return;
+      // An answer the worker gave is counted where it went over the network: as the worker's request.
+      if (!r || r.byWorker || MEDIA.has(r.type) || e.encodedDataLength <= 0) return;
       tally.responses.push({ by: 'page', url: r.url.replace(opts.baseUrl, ''), status: r.status, bytes: e.encodedDataLength });
     });
     // The worker's own script is fetched by the browser while registering it; CDP reports only its
@@ -175,10 +181,16 @@ async function measureOne(browser: Browser, opts: MeasureOptions, target: Target
       const { responses, ahead } = tally;
       return { visit: { bytes: responses.reduce((n, r) => n + r.bytes, 0), requests: responses.length, responses }, ahead };
     };
+    if (target.via) {
+      await page.goto(opts.baseUrl + target.via, { waitUntil: 'load' });
+      await settle(page, inFlight, pending);
+    }
     const first = await visit();
     const repeat = await visit();
     return {
-      ...target,
+      kind: target.kind,
+      title: target.title,
+      path: target.path,
       first: first.visit,
       repeat: repeat.visit,
       keptForOffline: first.ahead,
