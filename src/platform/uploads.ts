@@ -26,6 +26,17 @@ function isUnreadableMultipart(err: unknown): boolean {
   return /^(Malformed |Multipart: Boundary not found|Unexpected end of form)/.test(message);
 }
 
+/**
+ * The multipart twin of rejectUnstorableText (src/platform/security.ts), which runs before these
+ * forms are parsed: the first text field holding a NUL or bytes that were not UTF-8 (decoded as
+ * U+FFFD), which PostgreSQL must never receive as if they were what the person typed.
+ */
+function unstorableField(body: unknown): string | undefined {
+  if (!body || typeof body !== 'object') return undefined;
+  const bad = (v: unknown): boolean => (typeof v === 'string' ? /[\u0000\uFFFD]/.test(v) : Array.isArray(v) && v.some(bad));
+  return Object.entries(body).find(([, v]) => bad(v))?.[0];
+}
+
 export function uploadErrorFrom(err: unknown): AppError | undefined {
   if (isUnreadableMultipart(err)) return new AppError('upload_invalid', 400, 'errors:upload.invalid');
   if (!(err instanceof multer.MulterError)) return undefined;
@@ -48,7 +59,11 @@ export function memoryUpload(fieldName: string, limits: UploadLimits): RequestHa
     limits: { fileSize: limits.maxBytes, files: limits.maxFiles ?? 1, fields: 50, fieldSize: 64 * 1024, parts: 60 },
   });
   const handler = (limits.maxFiles ?? 1) > 1 ? m.array(fieldName, limits.maxFiles) : m.single(fieldName);
-  return (req, res, next) => handler(req, res, (err?: unknown) => next(uploadErrorFrom(err) ?? err));
+  return (req, res, next) =>
+    handler(req, res, (err?: unknown) => {
+      if (!err && unstorableField(req.body)) return next(new AppError('bad_text', 400, 'errors:badText.body'));
+      next(uploadErrorFrom(err) ?? err);
+    });
 }
 
 export interface ReceivedUpload {
@@ -72,6 +87,8 @@ export function receiveFiles(req: Request, res: Response, fieldName: string, lim
   });
   return new Promise((resolve, reject) => {
     m.array(fieldName, maxFiles)(req, res, (err?: unknown) => {
+      const bad = err ? undefined : unstorableField(req.body);
+      if (bad) return resolve({ files: [], problem: new InvalidInput({ [bad]: { key: 'validation:badCharacters' } }) });
       if (!err) return resolve({ files: (req.files as Express.Multer.File[] | undefined) ?? [] });
       if (isUnreadableMultipart(err)) {
         req.files = [];
