@@ -1,7 +1,7 @@
 /**
- * Shared steps of the fault and backup tests: the real app over a database the test chose (not a
- * fresh clone), a free port, the real server as a child process, and markers that make every
- * write recognisable afterwards.
+ * Shared steps of the fault, backup and multi-process tests: the real app over a database the
+ * test chose (not a fresh clone), free ports, the real server as a child process (optionally with
+ * a file size limit, or N workers), and a form-posting client that can stay on one worker.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import http, { type Server } from 'node:http';
