@@ -35,9 +35,14 @@ export function buildAssets(extra: Record<string, string> = {}): AssetTable {
     res.sendFile(file, { immutable: true, maxAge: '365d', dotfiles: 'deny' });
   });
   // A service worker is known by its URL, so its script cannot take a hashed name: it is served at
-  // the root and revalidated on every check (an unchanged script costs a 304).
+  // the root and revalidated on every check (an unchanged script costs a 304). Its whole-line
+  // comments are for the people who read the file, not for every phone that installs it.
+  const worker = readFileSync(path.join(assetsPath, 'sw.js'), 'utf8')
+    .split('\n')
+    .filter((line) => !/^\s*\/\//.test(line))
+    .join('\n');
   router.get('/sw.js', (_req, res) => {
-    res.sendFile(path.join(assetsPath, 'sw.js'), { cacheControl: false, headers: { 'Cache-Control': 'no-cache' } });
+    res.set('Cache-Control', 'no-cache').type('text/javascript').send(worker);
   });
   return {
     url: (name) => {
