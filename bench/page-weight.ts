@@ -266,15 +266,18 @@ export async function pageWeightBench(): Promise<PageWeightReport> {
   const { start } = await import('../src/server.ts');
   const { DEMO_PASSWORD } = await import('../src/demo/seed.ts');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'dars-bench-page-weight-'));
-  // The embedded server runs as the user postgres, who must be able to enter it.
-  chmodSync(dataDir, 0o755);
-  // Always its own embedded database: a bench never writes into a school's.
-  const { DATABASE_URL: _external, ...env } = process.env;
-  const running = await start({ ...env, DATA_DIR: dataDir, DEMO: 'true', PORT: '0', CONTENT_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
   try {
-    return await measurePageWeight({ baseUrl: running.url.replace('localhost', '127.0.0.1'), username: 'learner1', password: DEMO_PASSWORD, courseTitle: /greek/i });
+    // The embedded server runs as the user postgres, who must be able to enter it.
+    chmodSync(dataDir, 0o755);
+    // Always its own embedded database: a bench never writes into a school's.
+    const { DATABASE_URL: _external, ...env } = process.env;
+    const running = await start({ ...env, DATA_DIR: dataDir, DEMO: 'true', PORT: '0', CONTENT_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
+    try {
+      return await measurePageWeight({ baseUrl: running.url.replace('localhost', '127.0.0.1'), username: 'learner1', password: DEMO_PASSWORD, courseTitle: /greek/i });
+    } finally {
+      await running.stop();
+    }
   } finally {
-    await running.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
