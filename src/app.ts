@@ -182,11 +182,17 @@ const viewLocals: express.RequestHandler = (req, res, next) => {
   res.locals.currentPath = req.originalUrl.length < 400 ? req.originalUrl : '/';
   res.locals.timeZone = actor?.timeZone ?? 'UTC';
   res.locals.dataSaver = actor?.dataSaver ?? false;
-  if (req.session?.notice) {
-    const { key, vars } = req.session.notice;
-    res.locals.notice = (res.locals.t as (k: string, v?: object) => string)(key, vars);
-    delete req.session.notice;
-  }
+  // The one-time notice ("Handed in: version 1") goes to the next page actually shown, not to
+  // whatever request comes next: a favicon or a prefetch that ends in a 404 must not swallow it.
+  const render = res.render.bind(res) as (view: string, options?: object) => void;
+  res.render = ((view: string, options?: object) => {
+    if (req.session?.notice && res.statusCode < 400) {
+      const { key, vars } = req.session.notice;
+      res.locals.notice = (res.locals.t as (k: string, v?: object) => string)(key, vars);
+      delete req.session.notice;
+    }
+    render(view, options);
+  }) as typeof res.render;
   next();
 };
 
