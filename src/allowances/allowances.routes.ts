@@ -237,6 +237,8 @@ export function allowancesRoutes({ orm, facts, adapter = handoff.csvAdapter, csv
   router.post('/allowances/schemes/:id/periods/:start/issue', manage, async (req, res) => {
     const actor = requireActor(res);
     const { id, start } = parseParams(periodParam, req.params);
+    // Whose scheme it is is answered before what the form says: another programme's scheme is a 404.
+    await schemes.getScheme(em(), actor, id);
     const { key } = parseForm(issueSchema, req.body);
     const outcome = await issuing.issueBatch(em(), actor, facts, id, start, key);
     const back = `/allowances/schemes/${id}/periods/${start}`;

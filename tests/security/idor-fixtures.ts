@@ -103,4 +103,22 @@ export const idorFixtures: IdorFixture[] = [
   { route: 'GET /certificates/:code/pdf', params: () => ({ code: '7KQ2-M9XD-4TWA' }) },
   { route: 'GET /certificates/:code/credential.json', params: () => ({ code: '7KQ2-M9XD-4TWA' }) },
   { route: 'GET /verify/:code', publicBecause: 'the public verification page: shows only what a certificate certifies, rate-limited per address' },
+  // Allowances: programme B's own pages by its real id; the matrix world holds no scheme, batch or
+  // hand-off, and a fixture may not add rows, so those name ids that do not exist.
+  // tests/allowances/access.test.ts tries real schemes and batches across programmes.
+  { route: 'GET /allowances/programmes/:id/schemes/new', params: (w) => ({ id: w.programmeB.id }) },
+  { route: 'POST /allowances/programmes/:id/schemes', params: (w) => ({ id: w.programmeB.id }) },
+  { route: 'GET /allowances/programmes/:id/learners/:learnerId', params: (w) => ({ id: w.programmeB.id, learnerId: w.learnerB1.id }) },
+  { route: 'GET /allowances/programmes/:id/usage', params: (w) => ({ id: w.programmeB.id }) },
+  { route: 'GET /allowances/schemes/:id', params: () => ({ id: 2_000_000_041 }) },
+  { route: 'GET /allowances/schemes/:id/change', params: () => ({ id: 2_000_000_041 }) },
+  { route: 'POST /allowances/schemes/:id/versions', params: () => ({ id: 2_000_000_041 }) },
+  { route: 'GET /allowances/schemes/:id/periods/:start', params: () => ({ id: 2_000_000_041, start: '2026-11-01' }) },
+  { route: 'POST /allowances/schemes/:id/periods/:start/issue', params: () => ({ id: 2_000_000_041, start: '2026-11-01' }) },
+  { route: 'GET /allowances/batches/:id', params: () => ({ id: 2_000_000_042 }) },
+  { route: 'POST /allowances/batches/:id/send', params: () => ({ id: 2_000_000_042 }) },
+  { route: 'GET /allowances/batches/:id/handoffs/:handoff', params: () => ({ id: 2_000_000_042, handoff: 2_000_000_043 }) },
+  { route: 'POST /allowances/batches/:id/confirmations', params: () => ({ id: 2_000_000_042 }) },
+  { route: 'POST /allowances/batches/:id/issues/:issueId/resend', params: () => ({ id: 2_000_000_042, issueId: 2_000_000_044 }) },
+  { route: 'POST /allowances/batches/:id/issues/:issueId/cancel', params: () => ({ id: 2_000_000_042, issueId: 2_000_000_044 }) },
 ];
