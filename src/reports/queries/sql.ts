@@ -38,6 +38,22 @@ export function raw(text: string): Sql {
   return { text, params: [] };
 }
 
+/**
+ * Settings for one report statement, in its own read-only transaction:
+ * - work_mem: grouping half a million learner–quiz or learner–course pairs needs ~50 MB; at the
+ *   default 4 MB the hash tables spill to disk in twenty batches;
+ * - no parallel workers: each worker works out the viewer's learner list again, and on a small
+ *   machine already busy answering other pages they only queue for the same cores;
+ * - no JIT: compiling a report statement costs more than the few hundred milliseconds it runs.
+ */
+const REPORT_SETTINGS = `SELECT set_config('work_mem', '64MB', true), set_config('max_parallel_workers_per_gather', '0', true), set_config('jit', 'off', true)`;
+
 export async function rows<R>(em: EntityManager, q: Sql): Promise<R[]> {
-  return (await em.execute(q.text, [...q.params])) as R[];
+  return em.transactional(
+    async (tx) => {
+      await tx.execute(REPORT_SETTINGS);
+      return (await tx.execute(q.text, [...q.params])) as R[];
+    },
+    { readOnly: true },
+  );
 }
