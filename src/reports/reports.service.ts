@@ -12,7 +12,7 @@ import { assignmentFigures, assignmentsByGroup } from './queries/assignments.ts'
 import { completionFigures } from './queries/completion.ts';
 import { enrolmentByGroup, enrolmentOverTime } from './queries/enrolment.ts';
 import { hoursByGroup, learnerHoursPage, type Expected, type LearnerHours } from './queries/hours.ts';
-import { quizFigures, quizzesByGroup } from './queries/quizzes.ts';
+import { quizFigures } from './queries/quizzes.ts';
 import { knownGroups, settleRange, type Range } from './queries/scope.ts';
 import { reportViewer, type ReportViewer } from './reports.policy.ts';
 import type { Breakdown, FiltersInput, ReportFilters } from './reports.schemas.ts';
@@ -253,7 +253,7 @@ const builders: Record<ReportName, (ctx: ReportContext, viewer: ReportViewer, ra
   },
 
   async quizzes({ em, filters: f }, viewer, range) {
-    const [quizzes, groups] = await Promise.all([quizFigures(em, viewer, f, range), quizzesByGroup(em, viewer, f, range)]);
+    const { quizzes, groups } = await quizFigures(em, viewer, f, range);
     const quizTable: ReportTable = {
       id: 'quizzes',
       title: 'reports:table.quizzes',
