@@ -1,42 +1,29 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { User } from '../../src/accounts/index.ts';
 import { formatCode, issueIfEligible } from '../../src/certificates/index.ts';
-import { bootApp, type TestApp } from '../support/app.ts';
-import { launchChromium, phone, signInAs } from '../support/browser.ts';
+import { browserSchool, expectFitsThePhone, phone, signInAs } from '../support/browser.ts';
 import { PASSWORD } from '../support/factories.ts';
 import { arrange, issuerOf, study } from './support.ts';
 
-let t: TestApp;
-let url: string;
-let browser: Browser;
-beforeAll(async () => {
-  t = await bootApp();
-  url = (await t.listen()).url;
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await t.close();
-});
+const school = browserSchool();
 
 describe('the printable certificate on a phone', () => {
   it('when a learner chooses Arabic for their certificate, then the page reads right to left, fits 360 px, and prints only the certificate', async () => {
-    const s = await arrange(t);
-    await t.em().nativeUpdate(User, { id: s.learnerA1.id }, { displayName: 'أمينة يوسف' });
+    const s = await arrange(school.t);
+    await school.t.em().nativeUpdate(User, { id: s.learnerA1.id }, { displayName: 'أمينة يوسف' });
     await study(s.em, s.learnerA1.id, s.lessons);
-    const code = formatCode((await issueIfEligible(t.em(), issuerOf(t), s.learnerA1.id, s.course.id))!.code);
-    const { context, page } = await phone(browser);
-    await signInAs(page, url, s.learnerA1.username, PASSWORD);
-    await page.goto(`${url}/certificates/${code}`);
+    const code = formatCode((await issueIfEligible(school.t.em(), issuerOf(school.t), s.learnerA1.id, s.course.id))!.code);
+    const { context, page } = await phone(school.browser);
+    await signInAs(page, school.url, s.learnerA1.username, PASSWORD);
+    await page.goto(`${school.url}/certificates/${code}`);
     await page.selectOption('#f-language', 'ar');
-    await Promise.all([page.waitForURL(`${url}/certificates/${code}`), page.click('form[action$="/settings"] button')]);
+    await Promise.all([page.waitForURL(`${school.url}/certificates/${code}`), page.click('form[action$="/settings"] button')]);
 
     const article = page.locator('article.certificate');
     expect(await article.getAttribute('dir')).toBe('rtl');
     expect(await article.locator('h1').textContent()).toBe('شهادة إتمام');
     expect(await article.locator('.cert-name').textContent()).toBe('أمينة يوسف');
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await expectFitsThePhone(page);
     // Right to left: the QR code sits at the right, its words to its left.
     const qr = (await article.locator('svg.qr').boundingBox())!;
     const words = (await article.locator('.cert-check p').boundingBox())!;

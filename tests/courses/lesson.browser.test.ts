@@ -3,34 +3,16 @@
  * reading lesson with "mark as done" and passes a quiz — once with JavaScript and once without.
  */
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { User } from '../../src/accounts/index.ts';
-import { importShippedCourses } from '../../src/courses/index.ts';
-import { DEMO_PASSWORD, seedDemo } from '../../src/demo/seed.ts';
-import { bootApp, type TestApp } from '../support/app.ts';
-import { launchChromium, phone, signInAs } from '../support/browser.ts';
+import { DEMO_PASSWORD } from '../../src/demo/seed.ts';
+import { browserSchool, expectFitsThePhone, phone, signInAs } from '../support/browser.ts';
 
-let t: TestApp;
-let url: string;
-let browser: Browser;
-const quiet = { info: () => undefined, warn: () => undefined };
-
-beforeAll(async () => {
-  t = await bootApp();
-  await importShippedCourses(t.em(), path.join(t.config.dataDir, 'files'), quiet);
-  await seedDemo(t.em());
-  url = (await t.listen()).url;
-  browser = await launchChromium();
-}, 120_000);
-afterAll(async () => {
-  await browser?.close();
-  await t.close();
-});
+const school = browserSchool({ demo: true });
 
 // Each run starts learner1 afresh, so both runs walk the same path.
 beforeEach(async () => {
-  const em = t.em();
+  const em = school.t.em();
   const { id } = await em.findOneOrFail(User, { username: 'learner1' });
   for (const table of ['quiz_attempts', 'course_completions', 'study_time', 'lesson_progress']) await em.execute(`DELETE FROM ${table} WHERE learner_id = ?`, [id]);
 });
@@ -40,12 +22,12 @@ describe('a learner finishes lessons on a phone', () => {
     ['with JavaScript', true],
     ['without JavaScript', false],
   ])('when learner1 opens the Greek course %s, then they mark a reading lesson done and pass a quiz, and the course shows both done', async (_label, javaScriptEnabled) => {
-    const { context, page } = await phone(browser, { javaScriptEnabled });
+    const { context, page } = await phone(school.browser, { javaScriptEnabled });
     const media: string[] = [];
     page.on('request', (r) => {
       if (/\.(opus|ogg|mp3|m4a|mp4|webm)$/.test(new URL(r.url()).pathname)) media.push(r.url());
     });
-    await signInAs(page, url, 'learner1', DEMO_PASSWORD);
+    await signInAs(page, school.url, 'learner1', DEMO_PASSWORD);
 
     await page.click('nav a[href="/courses"]');
     await expect.poll(() => page.textContent('h1')).toBe('My courses');
@@ -54,7 +36,7 @@ describe('a learner finishes lessons on a phone', () => {
     expect(await page.textContent('h1')).toBe('The Greek alphabet');
     expect(await page.textContent('main')).toContain('Lesson 1 of 8');
     // Nothing is wider than the phone, the letters table included.
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await expectFitsThePhone(page);
     await page.screenshot({ path: `test-results/lesson-360-${javaScriptEnabled ? 'js' : 'nojs'}.png`, fullPage: true });
 
     const alphabet = new URL(page.url()).pathname;

@@ -3,31 +3,14 @@
  * the course page keeps the next lessons, a kept lesson opens without a connection, "done" made
  * offline is sent once the connection returns and recorded exactly once.
  */
-import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { User } from '../../src/accounts/index.ts';
-import { Lesson, LessonProgress, importShippedCourses } from '../../src/courses/index.ts';
-import { DEMO_PASSWORD, seedDemo } from '../../src/demo/seed.ts';
-import { bootApp, type TestApp } from '../support/app.ts';
-import { launchChromium, phone, signInAs } from '../support/browser.ts';
+import { Lesson, LessonProgress } from '../../src/courses/index.ts';
+import { DEMO_PASSWORD } from '../../src/demo/seed.ts';
+import { browserSchool, phone, signInAs } from '../support/browser.ts';
 
-let t: TestApp;
-let url: string;
-let browser: Browser;
-const quiet = { info: () => undefined, warn: () => undefined };
-
-beforeAll(async () => {
-  t = await bootApp();
-  await importShippedCourses(t.em(), path.join(t.config.dataDir, 'files'), quiet);
-  await seedDemo(t.em());
-  url = (await t.listen()).url;
-  browser = await launchChromium();
-}, 120_000);
-afterAll(async () => {
-  await browser?.close();
-  await t.close();
-});
+const school = browserSchool({ demo: true });
 
 /** Paths of the lesson pages the phone keeps, read from the page's own Cache Storage. */
 function keptLessons(page: Page) {
@@ -35,12 +18,12 @@ function keptLessons(page: Page) {
 }
 
 async function progressRows(learnerId: number) {
-  return t.em().find(LessonProgress, { learner: learnerId }, { populate: ['lesson'] });
+  return school.t.em().find(LessonProgress, { learner: learnerId }, { populate: ['lesson'] });
 }
 
 async function openGreekCourse(context: BrowserContext, page: Page) {
-  await signInAs(page, url, 'learner1', DEMO_PASSWORD);
-  await page.goto(`${url}/courses`);
+  await signInAs(page, school.url, 'learner1', DEMO_PASSWORD);
+  await page.goto(`${school.url}/courses`);
   await Promise.all([page.waitForURL(/\/courses\/\d+$/), page.getByRole('link', { name: /Greek/ }).click()]);
   // The worker keeps the next three lessons not yet done (a done one carries the ✓ tag).
   const nextThree = await page
@@ -54,15 +37,15 @@ async function openGreekCourse(context: BrowserContext, page: Page) {
 
 describe('reading offline', () => {
   it('when learner1 opens the Greek course, goes offline, opens a kept lesson and marks it done, then it is recorded once when the phone is back online', async () => {
-    const learner = await t.em().findOneOrFail(User, { username: 'learner1' });
-    const { context, page } = await phone(browser);
+    const learner = await school.t.em().findOneOrFail(User, { username: 'learner1' });
+    const { context, page } = await phone(school.browser);
     const [first, second] = await openGreekCourse(context, page);
     // Keeping lessons is not studying them: no visit was recorded.
     expect(await progressRows(learner.id)).toEqual([]);
-    const lesson = await t.em().findOneOrFail(Lesson, { id: Number(first!.split('/').pop()) });
+    const lesson = await school.t.em().findOneOrFail(Lesson, { id: Number(first!.split('/').pop()) });
 
     await context.setOffline(true);
-    await page.goto(`${url}${first}`);
+    await page.goto(`${school.url}${first}`);
     await expect.poll(() => page.locator('main .notice').first().textContent()).toContain('You are offline. This is the copy of the lesson saved on this phone.');
     expect(await page.locator('h1').textContent()).toBe(lesson.title);
 
@@ -70,7 +53,7 @@ describe('reading offline', () => {
     await Promise.all([page.waitForURL((u) => u.search === '?queued'), page.getByRole('button', { name: 'Mark as done' }).click()]);
     expect(new URL(page.url()).pathname).toBe(second);
     expect(await page.locator('main .notice').first().textContent()).toContain('Saved on this phone. It will be sent when you are back online.');
-    await page.goto(`${url}${first}`);
+    await page.goto(`${school.url}${first}`);
     await Promise.all([page.waitForURL((u) => u.search === '?queued'), page.getByRole('button', { name: 'Mark as done' }).click()]);
     expect(await progressRows(learner.id)).toEqual([]);
 
@@ -82,7 +65,7 @@ describe('reading offline', () => {
     expect(outbox).toBe(0);
 
     // The next page load finds nothing left to send: still one completion.
-    await page.goto(`${url}${first}`);
+    await page.goto(`${school.url}${first}`);
     await expect.poll(async () => (await progressRows(learner.id)).filter((r) => r.completedAt).length).toBe(1);
     expect(await page.locator('h1').textContent()).toBe(lesson.title);
 
@@ -93,20 +76,20 @@ describe('reading offline', () => {
   });
 
   it('when a page was never kept, then offline the phone says so and lists the lessons it has', async () => {
-    const { context, page } = await phone(browser);
+    const { context, page } = await phone(school.browser);
     const kept = await openGreekCourse(context, page);
-    const titles = await Promise.all(kept.map(async (href) => (await t.em().findOneOrFail(Lesson, { id: Number(href.split('/').pop()) })).title));
+    const titles = await Promise.all(kept.map(async (href) => (await school.t.em().findOneOrFail(Lesson, { id: Number(href.split('/').pop()) })).title));
     const other = await page.locator('main li > a[href^="/lessons/"]').evaluateAll((as, k) => as.map((a) => a.getAttribute('href')!).find((h) => !k.includes(h))!, kept);
     await context.setOffline(true);
 
-    await page.goto(`${url}${other}`);
+    await page.goto(`${school.url}${other}`);
     expect(await page.locator('main .notice').textContent()).toBe('You are offline and this lesson is not saved on this phone.');
     expect(await page.locator('main h1').textContent()).toBe('Lessons saved on this phone');
     expect(await page.locator('main li a').allTextContents()).toEqual(titles);
 
-    await page.goto(`${url}/`);
+    await page.goto(`${school.url}/`);
     expect(await page.locator('main .notice').textContent()).toBe('You are offline and this page is not saved on this phone.');
-    await Promise.all([page.waitForURL(`${url}${kept[0]}`), page.getByRole('link', { name: titles[0] }).click()]);
+    await Promise.all([page.waitForURL(`${school.url}${kept[0]}`), page.getByRole('link', { name: titles[0] }).click()]);
     expect(await page.locator('h1').textContent()).toBe(titles[0]);
     await context.close();
   });
