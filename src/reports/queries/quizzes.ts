@@ -61,10 +61,13 @@ export async function quizFigures(em: EntityManager, viewer: ReportViewer, f: Re
                  row_number() OVER (ORDER BY c.title, l.course_id, l.position) AS ord
             FROM per_quiz q JOIN lessons l ON l.id = q.lesson_id JOIN courses c ON c.id = l.course_id
         ),
-        x AS (SELECT ${groupOf(f.by, range)} AS g, b.learner_id, b.best, b.passed FROM b JOIN users u ON u.id = b.learner_id),
+        per_learner AS (
+          SELECT b.learner_id, count(*) AS taken, sum(b.best) AS best_sum, count(*) FILTER (WHERE b.passed) AS passed FROM b GROUP BY b.learner_id
+        ),
+        x AS (SELECT ${groupOf(f.by, range)} AS g, pl.* FROM per_learner pl JOIN users u ON u.id = pl.learner_id),
         group_rows AS (
-          SELECT g AS "group", count(DISTINCT learner_id)::int AS learners, count(*)::int AS taken, avg(best) AS average,
-                 count(*) FILTER (WHERE passed)::int AS passed
+          SELECT g AS "group", count(*)::int AS learners, coalesce(sum(taken), 0)::int AS taken, sum(best_sum)::numeric / sum(taken) AS average,
+                 coalesce(sum(passed), 0)::int AS passed
             FROM x GROUP BY GROUPING SETS ((g), ())
         )
         SELECT 'quiz' AS kind, to_jsonb(quiz_rows) AS r FROM quiz_rows
