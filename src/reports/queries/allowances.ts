@@ -19,16 +19,21 @@ export interface AllowanceMonth {
   usedMegabytes: number | null;
 }
 
+/**
+ * Months are grouped as timestamps and written as text only once per month: formatting a date
+ * for each of a million daily rows before grouping took as long as the rest of the query.
+ */
 export async function allowancesByMonth(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range): Promise<AllowanceMonth[]> {
   const issued = await rows<{ month: string; unit: 'megabytes' | 'airtime'; currency: string | null; learners: number; issued: string }>(
     em,
-    sql`SELECT to_char(date_trunc('month', i.period_start), 'YYYY-MM-DD') AS month, i.unit, i.currency,
-               count(DISTINCT i.learner_id)::int AS learners, sum(i.amount) AS issued
-          FROM allowance_issues i JOIN allowance_schemes s ON s.id = i.scheme_id
-         WHERE s.programme_id IN (${scopeProgrammes(viewer, f)}) AND i.status <> 'cancelled'
-           AND i.period_start >= ${range.from}::date AND i.period_start <= ${range.to}::date
-           AND i.learner_id IN (${population(viewer, f, range)})
-         GROUP BY 1, 2, 3`,
+    sql`SELECT to_char(m, 'YYYY-MM-DD') AS month, unit, currency, learners, issued FROM (
+          SELECT date_trunc('month', i.period_start) AS m, i.unit, i.currency, count(DISTINCT i.learner_id)::int AS learners, sum(i.amount) AS issued
+            FROM allowance_issues i JOIN allowance_schemes s ON s.id = i.scheme_id
+           WHERE s.programme_id IN (${scopeProgrammes(viewer, f)}) AND i.status <> 'cancelled'
+             AND i.period_start >= ${range.from}::date AND i.period_start <= ${range.to}::date
+             AND i.learner_id IN (${population(viewer, f, range)})
+           GROUP BY 1, 2, 3
+        ) t`,
   );
   const budgets = await rows<{ month: string; unit: 'megabytes' | 'airtime'; currency: string | null; budget: string }>(
     em,
@@ -42,9 +47,11 @@ export async function allowancesByMonth(em: EntityManager, viewer: ReportViewer,
   );
   const used = await rows<{ month: string; bytes: string }>(
     em,
-    sql`SELECT to_char(date_trunc('month', d.day), 'YYYY-MM-DD') AS month, sum(d.bytes) AS bytes FROM data_usage d
-         WHERE d.day >= ${range.from}::date AND d.day <= ${range.to}::date AND d.learner_id IN (${population(viewer, f, range)})
-         GROUP BY 1`,
+    sql`SELECT to_char(m, 'YYYY-MM-DD') AS month, bytes FROM (
+          SELECT date_trunc('month', d.day) AS m, sum(d.bytes) AS bytes FROM data_usage d
+           WHERE d.day >= ${range.from}::date AND d.day <= ${range.to}::date AND d.learner_id IN (${population(viewer, f, range)})
+           GROUP BY 1
+        ) t`,
   );
   const out = new Map<string, AllowanceMonth>();
   const row = (month: string, unit: 'megabytes' | 'airtime', currency: string | null) => {
