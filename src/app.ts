@@ -17,7 +17,7 @@ import type { Config } from './config.ts';
 import { coursesHomeSection, coursesRoutes, lessonsCompletedBy, offlineRoutes, studySecondsBy } from './courses/index.ts';
 import { certificateIssuer, certificatesHomeSection, certificatesRoutes, releasedAssignmentPercents } from './certificates/index.ts';
 import { coordinatorProgrammes, homeRoutes, learnerCohorts, teacherCohorts } from './home/index.ts';
-import { askFormFor, contextLookups, oncallHomeSection, oncallRoutes, unreadNoticeCount } from './oncall/index.ts';
+import { askFormFor, askKeys, contextLookups, oncallHomeSection, oncallRoutes, unreadNoticeCount } from './oncall/index.ts';
 import { buildAssets } from './platform/assets.ts';
 import { AppError, InvalidInput, SignInRequired } from './platform/errors.ts';
 import { i18nMiddleware } from './platform/i18n.ts';
@@ -90,6 +90,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(protect);
   app.use(requireFreshPassword);
   app.use(unreadNoticeCount(orm));
+  app.use(askKeys);
 
   const certificateIssuerOfSchool = certificateIssuer({
     dataDir: config.dataDir,

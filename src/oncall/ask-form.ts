@@ -3,8 +3,13 @@
  * view-model of the partial `views/partials/oncall/ask.hbs`. A page adds
  * `ask: await askFormFor(em, actor, 'lesson', lesson.id)` to its model and renders
  * `{{#if ask}}{{> oncall/ask ask}}{{/if}}`; only learners get a box.
+ *
+ * The box's form carries an idempotency key, `@root.askRequestId`, set for every learner's page
+ * by `askKeys` (so a page that renders the partial with only `context` and `id` has it too).
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Request, RequestHandler } from 'express';
+import { randomUUID } from 'node:crypto';
 import { can, type Actor } from '../platform/actor.ts';
 import { cohortsOfLearner } from '../programmes/index.ts';
 import { oncallCapabilities } from './oncall.policy.ts';
@@ -24,4 +29,27 @@ export async function askFormFor(em: EntityManager, actor: Actor | undefined, ki
   const cohorts = await cohortsOfLearner(em, actor.id);
   const [onCall] = await upcomingWindows(em, cohorts.map((c) => c.id), now, 1);
   return { context: kind, id, showOnCall: true, onCall: onCall ?? null };
+}
+
+declare module 'express-session' {
+  interface SessionData {
+    /** The idempotency key of the "ask a teacher" box on lesson and assignment pages. */
+    askKey: string;
+  }
+}
+
+/**
+ * Gives the box its key. A lesson page that has not changed is answered with 304 (see
+ * src/courses/courses.routes.ts formKey), so the key is not drawn anew for every page: it is a
+ * random id kept in the session and renewed once a question has been sent with it.
+ */
+export const askKeys: RequestHandler = (req, res, next) => {
+  const actor = res.locals.currentUser as Actor | undefined;
+  if (actor && can(oncallCapabilities, actor, 'oncall:ask')) res.locals.askRequestId = req.session.askKey ??= randomUUID();
+  next();
+};
+
+/** After a question is stored: the next box drawn asks a new question. */
+export function renewAskKey(req: Request) {
+  req.session.askKey = randomUUID();
 }

@@ -15,7 +15,7 @@ export { Shift, ShiftSchema } from './shift.entity.ts';
 export { Notice, NoticeSchema } from './notice.entity.ts';
 export { oncallRoutes, type OncallDeps } from './oncall.routes.ts';
 export { contextLookups } from './contexts.ts';
-export { askFormFor, type AskForm } from './ask-form.ts';
+export { askFormFor, askKeys, type AskForm } from './ask-form.ts';
 export { inAppNotices, unreadNoticeCount, type NoticeChannel, type NoticeEvent } from './notices.ts';
 export { oncallHomeSection } from './home-section.ts';
 export { oncallCapabilities } from './oncall.policy.ts';

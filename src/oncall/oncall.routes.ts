@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { randomUUID } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import type { Actor } from '../platform/actor.ts';
 import { can, requireActor, requireCapability } from '../platform/actor.ts';
@@ -14,6 +15,7 @@ import type { ContextLookup } from './contexts.ts';
 import { clockText, durationText, weekdayNames } from './format.ts';
 import { inAppNotices, listNotices, lowerUnreadCount, markAllRead, markAnnouncementsRead, markThreadRead, notifier, type NoticeChannel } from './notices.ts';
 import { oncallCapabilities } from './oncall.policy.ts';
+import { renewAskKey } from './ask-form.ts';
 import { announcementSchema, contextParam, fileParam, idParam, periodSchema, questionSchema, replySchema, shiftSchema } from './oncall.schemas.ts';
 import { responseTimes } from './response-times.service.ts';
 import { addShift, removeShift, teacherShifts, upcomingWindows } from './rota.service.ts';
@@ -89,6 +91,7 @@ export function oncallRoutes(deps: OncallDeps) {
         chooseCohort: cohorts.length > 1,
         onCall: await nextOnCall(actor),
         action: `/ask/${context.kind}/${context.id}`,
+        requestId: randomUUID(),
       };
     },
   };
@@ -100,8 +103,9 @@ export function oncallRoutes(deps: OncallDeps) {
       const actor = requireActor(res);
       const context = await contextFor(req, actor);
       const attachments = await attachmentsOf(req, res);
-      const input = parseForm(questionSchema, req.body);
-      const thread = await threads.askQuestion(em(), actor, context, { ...input, attachments }, threadDeps);
+      const { requestId, ...input } = parseForm(questionSchema, req.body);
+      const thread = await threads.askQuestion(em(), actor, context, { ...input, attachments, requestKey: requestId }, threadDeps);
+      renewAskKey(req);
       req.session.notice = { key: 'oncall:ask.sent' };
       res.redirect(303, `/questions/${thread.id}`);
     }),
@@ -123,6 +127,7 @@ export function oncallRoutes(deps: OncallDeps) {
       return {
         title: 'oncall:thread.title',
         asTeacher: actor.role === 'teacher',
+        requestId: randomUUID(),
         thread: {
           id: thread.id,
           contextKind: thread.contextKind,
@@ -160,7 +165,7 @@ export function oncallRoutes(deps: OncallDeps) {
       await threads.assertWritable(em(), actor, id);
       const attachments = await attachmentsOf(req, res);
       const input = parseForm(replySchema, req.body);
-      await threads.addMessage(em(), actor, id, { body: input.body, attachments }, threadDeps);
+      await threads.addMessage(em(), actor, id, { body: input.body, attachments, requestKey: input.requestId }, threadDeps);
       res.redirect(303, `/questions/${id}#latest`);
     }),
   );

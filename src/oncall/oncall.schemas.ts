@@ -6,13 +6,20 @@ export const idParam = z.object({ id: z.coerce.number().int().positive() });
 export const fileParam = z.object({ id: z.coerce.number().int().positive(), fileId: z.coerce.number().int().positive() });
 export const contextParam = z.object({ kind: z.enum(CONTEXT_KINDS), id: z.coerce.number().int().positive() });
 
+/**
+ * The idempotency key every on-call form carries (made when the page was drawn). A form without a
+ * well-formed one is refused rather than risk storing it twice.
+ */
+const requestId = z.string('oncall:thread.outdated').regex(/^[A-Za-z0-9-]{8,64}$/, 'oncall:thread.outdated');
+
 export const QUESTION_MAX = 2000;
 export const questionSchema = z.object({
   body: field.text(QUESTION_MAX),
+  requestId,
   cohortId: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().positive().optional()),
 });
 /** A reply may be only a voice note or a photo; the service checks that something was sent. */
-export const replySchema = z.object({ body: field.optionalText(QUESTION_MAX) });
+export const replySchema = z.object({ body: field.optionalText(QUESTION_MAX), requestId });
 
 /** "18:30" → 1110 minutes; "24:00" is the end of the day. */
 const clock = z.preprocess(

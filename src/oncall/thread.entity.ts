@@ -21,6 +21,7 @@ const ThreadSchema = defineEntity({
     { properties: ['learner', 'lastMessageAt'] },
     { properties: ['cohort', 'openedAt'] },
   ],
+  uniques: [{ properties: ['learner', 'requestKey'] }],
   properties: {
     id: p.integer().primary().autoincrement(),
     cohort: () => p.manyToOne(Cohort).ref(),
@@ -41,6 +42,8 @@ const ThreadSchema = defineEntity({
     lastMessageAt: p.datetime(),
     resolvedAt: p.datetime().nullable(),
     resolvedBy: () => p.manyToOne(User).nullable().ref(),
+    /** The idempotency key of the form that opened it (its first message's): the same form sent twice opens one thread. */
+    requestKey: p.string().length(64),
     messages: () => p.oneToMany(Message).mappedBy('thread'),
   },
 });
@@ -51,6 +54,7 @@ ThreadSchema.setClass(Thread);
 const MessageSchema = defineEntity({
   name: 'Message',
   tableName: 'oncall_messages',
+  uniques: [{ properties: ['author', 'requestKey'] }],
   properties: {
     id: p.integer().primary().autoincrement(),
     thread: () => p.manyToOne(Thread).ref().index(),
@@ -58,6 +62,11 @@ const MessageSchema = defineEntity({
     /** Null for a reply that is only a voice note. */
     body: p.text().nullable(),
     createdAt: p.datetime(),
+    /**
+     * The idempotency key the form carried (a random id made when the page was drawn): a form sent
+     * again after a double tap or a lost answer is one message, two sendings of the same words are two.
+     */
+    requestKey: p.string().length(64),
     attachments: () => p.oneToMany(Attachment).mappedBy('message'),
   },
 });

@@ -3,6 +3,7 @@
  * an assignment; the teachers of that cohort answer, the learner follows up, someone marks it
  * resolved. Every read goes through the SQL filters of oncall.policy.ts.
  */
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { User } from '../accounts/index.ts';
 import type { Actor } from '../platform/actor.ts';
@@ -39,6 +40,11 @@ export interface NewAttachment {
 export interface MessageInput {
   body?: string;
   attachments: NewAttachment[];
+  /**
+   * The idempotency key of the form (made when the page was drawn). The same key sent again, one
+   * after the other or at the same moment, is the same message; each new page gives a new key.
+   */
+  requestKey: string;
 }
 
 export interface ThreadDeps {
@@ -46,9 +52,6 @@ export interface ThreadDeps {
   storage: Storage;
   now?: () => Date;
 }
-
-/** A double tap on a slow connection sends the same words twice; within this window it is one message. */
-const REPEAT_WINDOW_MS = 2 * 60 * 1000;
 
 function excerptOf(body: string | undefined, attachments: NewAttachment[]): string {
   const text = (body ?? '').replace(/\s+/g, ' ').trim();
@@ -82,14 +85,13 @@ export async function askQuestion(
   if (!cohortId || !choices.some((c) => c.id === cohortId)) throw new InvalidInput({ cohortId: { key: 'validation:choose' } });
 
   const now = deps.now?.() ?? new Date();
-  const repeat = await em.findOne(
-    Thread,
-    { learner: actor.id, contextKind: context.kind, contextId: context.id, excerpt: excerptOf(input.body, input.attachments), openedAt: { $gt: new Date(now.getTime() - REPEAT_WINDOW_MS) } },
-    { orderBy: { id: 'desc' } },
-  );
+  // Looked up through the message, whose key is unique per author whatever form it came from.
+  const sentBefore = () => em.findOne(Thread, { learner: actor.id, messages: { author: actor.id, requestKey: input.requestKey } });
+  // A form sent again after its answer was lost: no files are stored for it a second time.
+  const repeat = await sentBefore();
   if (repeat) return repeat;
 
-  return withStoredFiles(deps.storage, input.attachments, (stored) =>
+  return onceByKey(sentBefore, () => withStoredFiles(deps.storage, input.attachments, (stored) =>
     em.transactional(async (tx) => {
       const cohort = await tx.findOneOrFail(Cohort, cohortId, { populate: ['teachers'] });
       const thread = tx.create(Thread, {
@@ -105,17 +107,35 @@ export async function askQuestion(
         openedAt: now,
         waitingSince: now,
         lastMessageAt: now,
+        requestKey: input.requestKey,
       });
-      addMessageRecords(tx, thread, actor, input.body, stored, now);
+      addMessageRecords(tx, thread, actor, input, stored, now);
       await tx.flush();
       await deps.notify(tx, { kind: 'question', recipients: cohort.teachers.getItems().map((t) => t.id), actorId: actor.id, threadId: thread.id, at: now });
       return thread;
     }),
-  );
+  ));
 }
 
-function addMessageRecords(em: EntityManager, thread: Thread, actor: Actor, body: string | undefined, stored: (NewAttachment & { storageId: string; bytes: number })[], at: Date) {
-  const message = em.create(Message, { thread, author: em.getReference(User, actor.id), body: body ?? null, createdAt: at });
+/**
+ * Runs a write whose rows carry an idempotency key. When the same form arrives twice at the same
+ * moment, both pass the look-up before either is written; the unique key then refuses the later
+ * transaction (its files are removed again by withStoredFiles) and it answers with what the first
+ * one wrote.
+ */
+async function onceByKey<T>(sentBefore: () => Promise<T | null>, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (!(err instanceof UniqueConstraintViolationException)) throw err;
+    const first = await sentBefore();
+    if (!first) throw err;
+    return first;
+  }
+}
+
+function addMessageRecords(em: EntityManager, thread: Thread, actor: Actor, input: MessageInput, stored: (NewAttachment & { storageId: string; bytes: number })[], at: Date) {
+  const message = em.create(Message, { thread, author: em.getReference(User, actor.id), body: input.body ?? null, createdAt: at, requestKey: input.requestKey });
   for (const file of stored) {
     em.create(Attachment, { message, kind: file.kind, storageId: file.storageId, mime: file.mime, name: file.name.slice(0, 120), bytes: file.bytes });
   }
@@ -164,15 +184,13 @@ export async function addMessage(em: EntityManager, actor: Actor, threadId: numb
   if (!thread) throw new NotFound();
   const now = deps.now?.() ?? new Date();
 
-  if (input.body) {
-    const repeat = await em.findOne(Message, { thread, author: actor.id, body: input.body, createdAt: { $gt: new Date(now.getTime() - REPEAT_WINDOW_MS) } });
-    if (repeat) return thread;
-  }
+  const sentBefore = async () => ((await em.count(Message, { author: actor.id, requestKey: input.requestKey })) ? thread : null);
+  if (await sentBefore()) return thread;
 
-  return withStoredFiles(deps.storage, input.attachments, (stored) =>
+  return onceByKey(sentBefore, () => withStoredFiles(deps.storage, input.attachments, (stored) =>
     em.transactional(async (tx) => {
       const t = await tx.findOneOrFail(Thread, thread.id, { populate: ['cohort.teachers'] });
-      addMessageRecords(tx, t, actor, input.body, stored, now);
+      addMessageRecords(tx, t, actor, input, stored, now);
       t.lastMessageAt = now;
       if (actor.role === 'learner') {
         t.waitingSince ??= now;
@@ -191,7 +209,7 @@ export async function addMessage(em: EntityManager, actor: Actor, threadId: numb
       await deps.notify(tx, { kind: 'message', recipients: otherSide(t, actor), actorId: actor.id, threadId: t.id, at: now });
       return t;
     }),
-  );
+  ));
 }
 
 /** Whom to tell about something the actor did in a thread: the learner, or the cohort's teachers. */

@@ -5,7 +5,7 @@
  * with a photo). Plus what a backup compares it by: per-table row counts and content checksums.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -39,7 +39,7 @@ export async function buildSchool(t: TestApp) {
 
   const lesson = await em.findOneOrFail(Lesson, { course: course.id, position: 1 });
   const photo = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3a7' } }).png().toBuffer();
-  const asked = await learner.post(`/ask/lesson/${lesson.id}?_csrf=${learner.csrf}`).field('body', 'Is this the right letter? «Ω»').attach('attachment', photo, 'board.png');
+  const asked = await learner.post(`/ask/lesson/${lesson.id}?_csrf=${learner.csrf}`).field('requestId', randomUUID()).field('body', 'Is this the right letter? «Ω»').attach('attachment', photo, 'board.png');
   if (asked.status !== 303) throw new Error(`question answered ${asked.status}`);
   return s;
 }

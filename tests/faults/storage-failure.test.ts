@@ -4,7 +4,7 @@
  * page with what they typed kept, and nothing is left behind: no rows, no files, no half-files.
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -116,9 +116,10 @@ describe('when the disk is full', () => {
   it('when a learner asks a question with a photo that cannot be written, then the page says so, keeps the question, and no thread or file stays', async () => {
     const client = new FormClient(server.url);
     await client.signIn(learner.username, PASSWORD);
-    await client.page(`/ask/lesson/${lessonId}`);
+    const form = await client.page(`/ask/lesson/${lessonId}`);
+    const requestId = /name="requestId" value="([^"]+)"/.exec(form.text)![1]!;
     const before = filesUnder(dataDir);
-    const res = await client.upload(`/ask/lesson/${lessonId}`, { body: 'Is my drawing of the verb table right?' }, [
+    const res = await client.upload(`/ask/lesson/${lessonId}`, { body: 'Is my drawing of the verb table right?', requestId }, [
       { field: 'attachment', name: 'table.jpg', type: 'image/jpeg', data: await noisyPhoto() },
     ]);
     const html = await res.text();
@@ -201,7 +202,7 @@ describe('when the storage is read-only', () => {
     if (!readOnly) return ctx.skip('no way to make a folder read-only on this machine');
     const agent = await signIn(t.app, learner.username);
     const photo = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#88aa66' } }).jpeg().toBuffer();
-    const res = await agent.post(`/ask/lesson/${lessonId}?_csrf=${agent.csrf}`).field('body', 'What does this sign say?').attach('attachment', photo, 'sign.jpg');
+    const res = await agent.post(`/ask/lesson/${lessonId}?_csrf=${agent.csrf}`).field('requestId', randomUUID()).field('body', 'What does this sign say?').attach('attachment', photo, 'sign.jpg');
     expect(res.status).toBe(503);
     expect(res.text).toContain(MESSAGE);
     expect(res.text).toContain('What does this sign say?');

@@ -1,5 +1,6 @@
 /** Shared steps of the on-call tests: a school with a lesson offered to cohort A, and asking about it. */
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { randomUUID } from 'node:crypto';
 import { Lesson } from '../../src/courses/index.ts';
 import type { Agent } from '../support/agent.ts';
 import { makeCourse, makeSchool, offerCourse } from '../support/factories.ts';
@@ -15,17 +16,20 @@ export async function schoolWithLesson(em: EntityManager) {
   return { ...school, course, lesson, lessonB };
 }
 
-/** Sends the ask form as a browser does: multipart, with the CSRF token in the action URL. */
+/**
+ * Sends the ask form as a browser does: multipart, with the CSRF token in the action URL and the
+ * idempotency key a freshly drawn form carries (give `requestId` to send the same form again).
+ */
 export function ask(agent: Agent, kind: 'lesson' | 'assignment', id: number, fields: Record<string, string>, files: { buffer: Buffer; name: string }[] = []) {
   let req = agent.post(`/ask/${kind}/${id}?_csrf=${agent.csrf}`);
-  for (const [k, v] of Object.entries(fields)) req = req.field(k, v);
+  for (const [k, v] of Object.entries({ requestId: randomUUID(), ...fields })) req = req.field(k, v);
   for (const f of files) req = req.attach('attachment', f.buffer, f.name);
   return req;
 }
 
 export function reply(agent: Agent, threadId: number, fields: Record<string, string>, files: { buffer: Buffer; name: string }[] = []) {
   let req = agent.post(`/questions/${threadId}/messages?_csrf=${agent.csrf}`);
-  for (const [k, v] of Object.entries(fields)) req = req.field(k, v);
+  for (const [k, v] of Object.entries({ requestId: randomUUID(), ...fields })) req = req.field(k, v);
   for (const f of files) req = req.attach('attachment', f.buffer, f.name);
   return req;
 }

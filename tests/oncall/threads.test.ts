@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { post, signIn } from '../support/agent.ts';
 import { bootApp, type TestApp } from '../support/app.ts';
 import { makeCohort, makeThread, makeUser } from '../support/factories.ts';
-import { Message, Thread } from '../../src/oncall/index.ts';
+import { Attachment, Message, Thread } from '../../src/oncall/index.ts';
 import { ask, plain, reply, schoolWithLesson, threadIdFrom } from './support.ts';
 
 let t: TestApp;
@@ -72,14 +74,6 @@ describe('asking from a lesson and getting an answer', () => {
     expect(res.status).toBe(422);
     expect(res.text).toContain('Please use at most 2000 characters.');
     expect(res.text).toContain(long);
-  });
-
-  it('when the same question is sent twice in a row (a double tap), then there is one thread', async () => {
-    const learner = await signIn(t.app, s.learnerA2.username);
-    const first = await ask(learner, 'lesson', s.lesson.id, { body: 'Is the test on Friday?' });
-    const second = await ask(learner, 'lesson', s.lesson.id, { body: 'Is the test on Friday?' });
-    expect(second.headers.location).toBe(first.headers.location);
-    expect(await t.em().count(Message, { thread: threadIdFrom(first.headers.location) })).toBe(1);
   });
 
   it('when a learner asks about a lesson of a course their class does not study, then it is refused', async () => {
@@ -156,5 +150,108 @@ describe('asking from a lesson and getting an answer', () => {
     expect(res.status).toBe(422);
     expect(res.text).toContain('Please write something or add a voice note or photo.');
     expect(await t.em().count(Message, { thread: id })).toBe(1);
+  });
+});
+
+describe('the same form sent twice is stored once', () => {
+  const photo = (background: string) => sharp({ create: { width: 320, height: 240, channels: 3, background } }).jpeg().toBuffer();
+  const keyOf = (html: string) => /name="requestId" value="([^"]+)"/.exec(html)?.[1];
+
+  it('when the same ask form is sent twice (a double tap), then there is one thread with one message', async () => {
+    const learner = await signIn(t.app, s.learnerA2.username);
+    const form = await learner.get(`/ask/lesson/${s.lesson.id}`);
+    const requestId = keyOf(form.text)!;
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    const first = await ask(learner, 'lesson', s.lesson.id, { body: 'Is the test on Friday?', requestId });
+    const second = await ask(learner, 'lesson', s.lesson.id, { body: 'Is the test on Friday?', requestId });
+    expect([first.status, second.status]).toEqual([303, 303]);
+    expect(second.headers.location).toBe(first.headers.location);
+    expect(await t.em().count(Message, { thread: threadIdFrom(first.headers.location) })).toBe(1);
+    expect(await t.em().count(Thread, { learner: s.learnerA2.id, requestKey: requestId })).toBe(1);
+  });
+
+  it('when a learner asks the same words twice from two forms, then both questions are kept', async () => {
+    const learner = await signIn(t.app, s.learnerA2.username);
+    const first = await ask(learner, 'lesson', s.lesson.id, { body: 'What is the homework?' });
+    const second = await ask(learner, 'lesson', s.lesson.id, { body: 'What is the homework?' });
+    expect(second.headers.location).not.toBe(first.headers.location);
+    expect(await t.em().count(Thread, { learner: s.learnerA2.id, excerpt: 'What is the homework?' })).toBe(2);
+  });
+
+  it('when the same words come again at once with a different photo, then both photos are kept', async () => {
+    const learner = await signIn(t.app, s.learnerA2.username);
+    const first = await ask(learner, 'lesson', s.lesson.id, { body: 'Is this right?' }, [{ buffer: await photo('#aa3344'), name: 'page-1.jpg' }]);
+    const second = await ask(learner, 'lesson', s.lesson.id, { body: 'Is this right?' }, [{ buffer: await photo('#3344aa'), name: 'page-2.jpg' }]);
+    const ids = [threadIdFrom(first.headers.location), threadIdFrom(second.headers.location)];
+    expect(ids[0]).not.toBe(ids[1]);
+    const names = (await t.em().find(Attachment, { message: { thread: { $in: ids } } })).map((a) => a.name).sort();
+    expect(names).toEqual(['page-1.jpg', 'page-2.jpg']);
+    expect((await learner.get(`/questions/${ids[1]}`)).text).toContain(`/questions/${ids[1]}/files/`);
+  });
+
+  it('when the same ask form with a photo arrives twice at the same moment, then one thread, one message and one photo are stored', async () => {
+    const learner = await signIn(t.app, s.learnerA2.username);
+    const requestId = randomUUID();
+    const buffer = await photo('#44aa33');
+    const sent = await Promise.all([1, 2].map(() => ask(learner, 'lesson', s.lesson.id, { body: 'Sent on a slow line', requestId }, [{ buffer, name: 'slow.jpg' }])));
+    expect(sent.map((r) => r.status)).toEqual([303, 303]);
+    expect(sent[1]!.headers.location).toBe(sent[0]!.headers.location);
+    const id = threadIdFrom(sent[0]!.headers.location);
+    expect(await t.em().count(Thread, { learner: s.learnerA2.id, requestKey: requestId })).toBe(1);
+    expect(await t.em().count(Message, { thread: id })).toBe(1);
+    expect(await t.em().count(Attachment, { message: { thread: id } })).toBe(1);
+  });
+
+  it('when a reply form is sent twice, then it is one message; two separate "ok" replies are two', async () => {
+    const thread = await makeThread(t.em(), { cohort: s.cohortA, learner: s.learnerA1 });
+    const teacher = await signIn(t.app, s.teacherA.username);
+    const requestId = keyOf((await teacher.get(`/questions/${thread.id}`)).text)!;
+    expect((await reply(teacher, thread.id, { body: 'ok', requestId })).status).toBe(303);
+    expect((await reply(teacher, thread.id, { body: 'ok', requestId })).status).toBe(303);
+    expect(await t.em().count(Message, { thread: thread.id, author: s.teacherA.id })).toBe(1);
+
+    const learner = await signIn(t.app, s.learnerA1.username);
+    expect((await reply(learner, thread.id, { body: 'ok' })).status).toBe(303);
+    expect((await reply(learner, thread.id, { body: 'ok' })).status).toBe(303);
+    expect(await t.em().count(Message, { thread: thread.id, author: s.learnerA1.id, body: 'ok' })).toBe(2);
+  });
+
+  it('when the same reply with a voice note arrives twice at the same moment, then it is stored once and the teachers are told once', async () => {
+    const thread = await makeThread(t.em(), { cohort: s.cohortA, learner: s.learnerA1 });
+    const learner = await signIn(t.app, s.learnerA1.username);
+    const requestId = randomUUID();
+    const buffer = await photo('#3399aa');
+    const sent = await Promise.all([1, 2].map(() => reply(learner, thread.id, { body: 'Here is my page', requestId }, [{ buffer, name: 'page.jpg' }])));
+    expect(sent.map((r) => r.status)).toEqual([303, 303]);
+    expect(await t.em().count(Message, { thread: thread.id, author: s.learnerA1.id, requestKey: requestId })).toBe(1);
+    expect(await t.em().count(Attachment, { message: { thread: thread.id } })).toBe(1);
+  });
+
+  it('when a form comes without its key, then it is refused with a message to reload, the words are kept and nothing is stored', async () => {
+    const learner = await signIn(t.app, s.learnerA2.username);
+    const before = await t.em().count(Message, {});
+    let req = learner.post(`/ask/lesson/${s.lesson.id}?_csrf=${learner.csrf}`).field('body', 'A question from an old page');
+    const res = await req;
+    expect(res.status).toBe(422);
+    expect(res.text).toContain('This page is out of date, so nothing was sent.');
+    expect(res.text).toContain('A question from an old page');
+    expect(keyOf(res.text)).toMatch(/^[0-9a-f-]{36}$/);
+    req = learner.post(`/questions/${(await makeThread(t.em(), { cohort: s.cohortA, learner: s.learnerA2 })).id}/messages?_csrf=${learner.csrf}`).field('body', 'x').field('requestId', 'not a key!');
+    expect((await req).status).toBe(422);
+    expect(await t.em().count(Message, {})).toBe(before + 1);
+  });
+
+  it('when a learner opens a lesson, then its ask box carries a key that stays the same until a question is sent with it', async () => {
+    const learner = await signIn(t.app, s.learnerA2.username);
+    const box = (html: string) => /action="\/ask\/lesson\/\d+\?_csrf=[^"]+"[^>]*>\s*<input type="hidden" name="requestId" value="([^"]+)">/.exec(html)?.[1];
+    const first = box((await learner.get(`/lessons/${s.lesson.id}`)).text);
+    expect(first).toMatch(/^[0-9a-f-]{36}$/);
+    expect(box((await learner.get(`/lessons/${s.lesson.id}`)).text)).toBe(first);
+    const sent = await ask(learner, 'lesson', s.lesson.id, { body: 'From the lesson box', requestId: first! });
+    const again = await ask(learner, 'lesson', s.lesson.id, { body: 'From the lesson box', requestId: first! });
+    expect(again.headers.location).toBe(sent.headers.location);
+    const next = box((await learner.get(`/lessons/${s.lesson.id}`)).text);
+    expect(next).toMatch(/^[0-9a-f-]{36}$/);
+    expect(next).not.toBe(first);
   });
 });

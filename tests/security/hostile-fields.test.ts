@@ -6,6 +6,7 @@
  * that are not UTF-8, even inside a multipart form, are refused and nothing is stored.
  * (SCORM manifest titles and interaction values: tests/scorm.)
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Assignment, Submission, SubmissionVersion } from '../../src/assignments/index.ts';
 import { Announcement, Message, Thread } from '../../src/oncall/index.ts';
@@ -151,7 +152,7 @@ describe('too long: a clear message, the text kept, nothing stored', () => {
 describe('bytes that are not UTF-8', () => {
   it('when a question arrives in a multipart form with bytes that are not UTF-8, then it is refused and nothing is stored', async () => {
     const messages = await t.em().count(Message, {});
-    const form = multipart({ body: NOT_UTF8 });
+    const form = multipart({ body: NOT_UTF8, requestId: randomUUID() });
     const res = await learner.post(`/ask/lesson/${s.lesson.id}?_csrf=${learner.csrf}`).set('Content-Type', form.type).send(form.body);
     expect([400, 422]).toContain(res.status);
     expect(words(res.text)).toMatch(/characters that cannot be used here|could not be read/);

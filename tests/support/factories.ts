@@ -141,9 +141,10 @@ export async function makeThread(
     firstAnsweredBy: opts.answeredBy ?? null,
     lastMessageAt: opts.answeredAt ?? openedAt,
     resolvedAt: opts.resolved ? (opts.answeredAt ?? openedAt) : null,
+    requestKey: `q-${unique()}`,
   });
-  em.create(Message, { thread, author: opts.learner, body, createdAt: openedAt });
-  if (opts.answeredAt && opts.answeredBy) em.create(Message, { thread, author: opts.answeredBy, body: `An answer ${unique()}`, createdAt: opts.answeredAt });
+  em.create(Message, { thread, author: opts.learner, body, createdAt: openedAt, requestKey: thread.requestKey });
+  if (opts.answeredAt && opts.answeredBy) em.create(Message, { thread, author: opts.answeredBy, body: `An answer ${unique()}`, createdAt: opts.answeredAt, requestKey: `a-${unique()}` });
   await em.flush();
   return thread;
 }
