@@ -1,7 +1,7 @@
 /** What assignments add to home pages: a learner's work to do and new feedback; a teacher's queue. */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../platform/actor.ts';
-import { gradingQueue } from './grading.service.ts';
+import { queueSizes } from './grading.service.ts';
 import { unreadFeedback } from './notices.service.ts';
 import { learnerOverview } from './submissions.service.ts';
 
@@ -22,8 +22,8 @@ export async function assignmentsHomeSection(em: EntityManager, actor: Actor) {
     };
   }
   if (actor.role === 'teacher') {
-    const queue = await gradingQueue(em, actor);
-    return { partial: 'assignments/home-teacher', model: { toGrade: queue.toGrade.length, toRelease: queue.toRelease.length } };
+    const sizes = await queueSizes(em, actor);
+    return { partial: 'assignments/home-teacher', model: { toGrade: sizes.toGrade, toRelease: sizes.toRelease } };
   }
   return null;
 }

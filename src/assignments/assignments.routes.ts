@@ -19,6 +19,7 @@ import {
   gradeSchema,
   gradebookQuery,
   idParam,
+  queueQuery,
   workSchema,
 } from './assignments.schemas.ts';
 import * as assignments from './assignments.service.ts';
@@ -99,10 +100,10 @@ export function assignmentsRoutes({ orm, storage, askBox }: AssignmentsDeps) {
   };
 
   // ---- lists ----
-  router.get('/assignments', signedIn, async (_req, res) => {
+  router.get('/assignments', signedIn, async (req, res) => {
     const actor = requireActor(res);
     if (actor.role === 'learner') return res.render('assignments/mine', await learnerListModel(actor, res));
-    res.render('assignments/staff', await staffListModel(actor));
+    res.render('assignments/staff', await staffListModel(actor, queueQuery.parse(req.query)));
   });
 
   async function learnerListModel(actor: Actor, res: Response) {
@@ -140,16 +141,38 @@ export function assignmentsRoutes({ orm, storage, askBox }: AssignmentsDeps) {
     };
   }
 
-  async function staffListModel(actor: Actor) {
-    const queue = await grading.gradingQueue(em(), actor);
+  async function staffListModel(actor: Actor, pages: { page: number; releasePage: number }) {
+    const size = grading.QUEUE_PAGE_SIZE;
+    const queue = await grading.gradingQueuePages(em(), actor, { toGrade: (pages.page - 1) * size, toRelease: (pages.releasePage - 1) * size });
     const list = await assignments.assignmentsOfTeacher(em(), actor);
     const cohorts = actor.role === 'coordinator' ? [] : await assignments.cohortChoices(em(), actor);
     const item = (q: grading.QueueItem) => ({ ...q, late: q.lateSeconds > 0 });
+    // Each part pages on its own; a link keeps the page the other part is on.
+    const link = (page: number, releasePage: number) => {
+      const query = new URLSearchParams();
+      if (page > 1) query.set('page', String(page));
+      if (releasePage > 1) query.set('releasePage', String(releasePage));
+      return query.size ? `/assignments?${query}` : '/assignments';
+    };
+    const part = (p: grading.QueuePage, to: (page: number) => string) => {
+      const page = Math.floor(p.offset / size) + 1;
+      return {
+        items: p.items.map(item),
+        total: p.total,
+        paged: p.total > size,
+        from: p.offset + 1,
+        to: p.offset + p.items.length,
+        next: p.offset + p.items.length < p.total ? to(page + 1) : null,
+        first: page > 1 ? to(1) : null,
+      };
+    };
+    const gradePage = Math.floor(queue.toGrade.offset / size) + 1;
+    const releasePage = Math.floor(queue.toRelease.offset / size) + 1;
     return {
       title: 'assignments:staff.title',
       canSet: can(assignmentCapabilities, actor, 'assignments:set'),
-      toGrade: queue.toGrade.map(item),
-      toRelease: queue.toRelease.map(item),
+      toGrade: part(queue.toGrade, (n) => link(n, releasePage)),
+      toRelease: part(queue.toRelease, (n) => link(gradePage, n)),
       assignments: list.map(({ assignment: a, counts }) => ({ id: a.id, title: a.title, dueAt: a.dueAt, ...counts })),
       cohorts,
     };

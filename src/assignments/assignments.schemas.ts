@@ -65,3 +65,7 @@ export const gradeSchema = z.object({
 export const commentSchema = z.object({ text: field.text(1000) });
 
 export const gradebookQuery = z.object({ quizzes: z.enum(['1']).optional() });
+
+/** Which page of each part of the grading queue the teacher's list shows; anything else means the first. */
+const pageNumber = z.coerce.number().int().min(1).max(1_000_000).catch(1).default(1);
+export const queueQuery = z.object({ page: pageNumber, releasePage: pageNumber });

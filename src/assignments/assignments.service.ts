@@ -215,32 +215,34 @@ export interface AssignmentCounts {
  */
 export async function countsFor(em: EntityManager, assignments: Assignment[], cohortIdsOf: (a: Assignment) => number[], now = new Date()): Promise<Map<number, AssignmentCounts>> {
   const out = new Map<number, AssignmentCounts>();
-  if (!assignments.length) return out;
-  const ids = assignments.map((a) => a.id);
+  for (const a of assignments) out.set(a.id, { learners: 0, submitted: 0, graded: 0, missing: 0, late: 0, toGrade: 0 });
+  const scope = assignments.flatMap((a) => [...new Set(cohortIdsOf(a))].map((cohortId) => [a.id, cohortId]));
+  if (!scope.length) return out;
+  // One statement for every assignment: each active learner of the cohorts in view once, beside
+  // their handed-in work, its grade, the lateness of its latest version and their extension.
   const rows = (await em.execute(
-    `SELECT s.assignment_id, s.learner_id, s.submitted_version, g.version_number AS graded_version,
-            (SELECT v.late_seconds FROM submission_versions v WHERE v.submission_id = s.id AND v.number = s.submitted_version) AS late_seconds
-     FROM submissions s LEFT JOIN grades g ON g.submission_id = s.id
-     WHERE s.assignment_id IN (${ids.map(() => '?').join(',')}) AND s.submitted_version > 0`,
-    ids,
-  )) as { assignment_id: number; learner_id: number; submitted_version: number; graded_version: number | null; late_seconds: number | null }[];
-  const extensions = await extensionsOf(em, ids);
-  const enrolled = await activeEnrolments(em, [...new Set(assignments.flatMap(cohortIdsOf))]);
-  for (const a of assignments) {
-    const learners = distinctLearners(enrolled, cohortIdsOf(a));
-    const inView = new Set(learners.map((l) => l.learnerId));
-    const mine = rows.filter((r) => r.assignment_id === a.id && inView.has(r.learner_id));
-    const handedIn = new Set(mine.map((r) => r.learner_id));
-    const missing = learners.filter((l) => !handedIn.has(l.learnerId) && deadlinesFor(a, extensions.get(`${a.id}:${l.learnerId}`)).dueAt < now).length;
-    const graded = mine.filter((r) => r.graded_version === r.submitted_version).length;
-    out.set(a.id, {
-      learners: learners.length,
-      submitted: mine.length,
-      graded,
-      missing,
-      late: mine.filter((r) => (r.late_seconds ?? 0) > 0).length,
-      toGrade: mine.length - graded,
-    });
+    `WITH scope (assignment_id, cohort_id) AS (VALUES ${scope.map(() => '(?::int, ?::int)').join(',')}),
+     learners AS (
+       SELECT DISTINCT sc.assignment_id, en.learner_id
+       FROM scope sc JOIN enrolments en ON en.cohort_id = sc.cohort_id AND en.status = 'active'
+     )
+     SELECT l.assignment_id,
+            count(*)::int AS learners,
+            count(s.id)::int AS submitted,
+            count(*) FILTER (WHERE g.version_number = s.submitted_version)::int AS graded,
+            count(*) FILTER (WHERE s.id IS NULL AND coalesce(e.due_at, a.due_at) < ?)::int AS missing,
+            count(*) FILTER (WHERE v.late_seconds > 0)::int AS late
+     FROM learners l
+     JOIN assignments a ON a.id = l.assignment_id
+     LEFT JOIN submissions s ON s.assignment_id = l.assignment_id AND s.learner_id = l.learner_id AND s.submitted_version > 0
+     LEFT JOIN grades g ON g.submission_id = s.id
+     LEFT JOIN submission_versions v ON v.submission_id = s.id AND v.number = s.submitted_version
+     LEFT JOIN assignment_extensions e ON e.assignment_id = l.assignment_id AND e.learner_id = l.learner_id
+     GROUP BY l.assignment_id`,
+    [...scope.flat(), now],
+  )) as { assignment_id: number; learners: number; submitted: number; graded: number; missing: number; late: number }[];
+  for (const r of rows) {
+    out.set(r.assignment_id, { learners: r.learners, submitted: r.submitted, graded: r.graded, missing: r.missing, late: r.late, toGrade: r.submitted - r.graded });
   }
   return out;
 }

@@ -10,9 +10,9 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { User } from '../accounts/index.ts';
 import type { Actor } from '../platform/actor.ts';
 import { InvalidInput, NotFound } from '../platform/errors.ts';
-import { Assignment, DueExtension, FeedbackComment, Grade, GradeChange, Submission, SubmissionFile, SubmissionVersion, type GradeAction, type GradeState } from './assignment.entity.ts';
+import { cohortsOfTeacher } from '../programmes/index.ts';
+import { Assignment, FeedbackComment, Grade, GradeChange, Submission, SubmissionFile, SubmissionVersion, type GradeAction, type GradeState } from './assignment.entity.ts';
 import { submissionsGradableBy } from './assignments.policy.ts';
-import { deadlinesFor } from './assignments.service.ts';
 import { noticeFeedback } from './notices.service.ts';
 import { rubricScore } from './rubric.ts';
 import { copyVersionToDraft } from './submissions.service.ts';
@@ -30,45 +30,115 @@ export interface QueueItem {
   draftGrade: boolean;
 }
 
+/** How many queue items one page shows. */
+export const QUEUE_PAGE_SIZE = 50;
+
+/** Which part of the queue: handed in and not graded (for the latest version), or graded but unreleased. */
+export type QueuePart = 'toGrade' | 'toRelease';
+
+export interface QueuePage {
+  items: QueueItem[];
+  /** How many items the whole part holds. */
+  total: number;
+  /** Zero-based position of the first item. */
+  offset: number;
+}
+
+/** The cohorts whose work the actor grades: a teacher's own, every cohort for an admin (null), none for others. */
+async function gradedCohorts(em: EntityManager, actor: Actor): Promise<number[] | null> {
+  if (actor.role === 'admin') return null;
+  if (actor.role !== 'teacher') return [];
+  return (await cohortsOfTeacher(em, actor.id)).map((c) => c.id);
+}
+
 /**
- * What waits for the teacher: handed in and not graded (for the latest version) first, then
- * graded but unreleased; within each, the oldest due date first.
+ * The WHERE clause both queue statements share: handed-in work (not returned) of the given
+ * cohorts, `s` for submissions and `g` for its grade, with the parameters it needs.
  */
-export async function gradingQueue(em: EntityManager, actor: Actor): Promise<{ toGrade: QueueItem[]; toRelease: QueueItem[] }> {
-  const submissions = await em.find(
-    Submission,
-    { $and: [submissionsGradableBy(actor), { submittedVersion: { $gt: 0 }, status: { $ne: 'returned' } }] },
-    { populate: ['assignment', 'learner'] },
-  );
-  if (!submissions.length) return { toGrade: [], toRelease: [] };
-  const ids = submissions.map((s) => s.id);
-  const grades = new Map((await em.find(Grade, { submission: { $in: ids } })).map((g) => [g.submission.id, g]));
-  const versions = await em.find(SubmissionVersion, { submission: { $in: ids } });
-  const latest = new Map(submissions.map((s) => [s.id, versions.find((v) => v.submission.id === s.id && v.number === s.submittedVersion)]));
-  const extensions = await em.find(DueExtension, { assignment: { $in: [...new Set(submissions.map((s) => s.assignment.id))] } });
-  const toGrade: QueueItem[] = [];
-  const toRelease: QueueItem[] = [];
-  for (const s of submissions) {
-    const a = s.assignment.getEntity();
-    const g = grades.get(s.id);
-    const v = latest.get(s.id);
-    const extension = extensions.find((e) => e.assignment.id === a.id && e.learner.id === s.learner.id)?.dueAt;
-    const item: QueueItem = {
-      submissionId: s.id,
-      assignmentId: a.id,
-      assignmentTitle: a.title,
-      learnerName: s.learner.getEntity().displayName,
-      version: s.submittedVersion,
-      submittedAt: s.lastSubmittedAt ?? s.updatedAt,
-      dueAt: deadlinesFor(a, extension).dueAt,
-      lateSeconds: v?.lateSeconds ?? 0,
-      draftGrade: !!g && !g.releasedAt,
-    };
-    if (!g || g.versionNumber < s.submittedVersion) toGrade.push(item);
-    else if (!g.releasedAt) toRelease.push(item);
-  }
-  const order = (x: QueueItem, y: QueueItem) => x.dueAt.getTime() - y.dueAt.getTime() || x.submittedAt.getTime() - y.submittedAt.getTime();
-  return { toGrade: toGrade.sort(order), toRelease: toRelease.sort(order) };
+function queueScope(cohorts: number[] | null): { sql: string; params: number[] } {
+  const inCohorts = cohorts === null ? '' : `s.cohort_id IN (${cohorts.map(() => '?').join(',')}) AND `;
+  return { sql: `${inCohorts}s.submitted_version > 0 AND s.status <> 'returned'`, params: cohorts ?? [] };
+}
+
+const PART_FILTER: Record<QueuePart, string> = {
+  toGrade: '(g.id IS NULL OR g.version_number < s.submitted_version)',
+  toRelease: 'g.version_number >= s.submitted_version AND g.released_at IS NULL',
+};
+
+/** How many items each part of the actor's queue holds, in one aggregate statement. */
+export async function queueSizes(em: EntityManager, actor: Actor): Promise<Record<QueuePart, number>> {
+  const cohorts = await gradedCohorts(em, actor);
+  if (cohorts?.length === 0) return { toGrade: 0, toRelease: 0 };
+  const scope = queueScope(cohorts);
+  const [row] = (await em.execute(
+    `SELECT count(*) FILTER (WHERE ${PART_FILTER.toGrade})::int AS "toGrade", count(*) FILTER (WHERE ${PART_FILTER.toRelease})::int AS "toRelease"
+     FROM submissions s LEFT JOIN grades g ON g.submission_id = s.id
+     WHERE ${scope.sql}`,
+    scope.params,
+  )) as Record<QueuePart, number>[];
+  return { toGrade: row?.toGrade ?? 0, toRelease: row?.toRelease ?? 0 };
+}
+
+interface QueueRow {
+  submission_id: number;
+  assignment_id: number;
+  assignment_title: string;
+  learner_name: string;
+  version: number;
+  submitted_at: Date | string;
+  due_at: Date | string;
+  late_seconds: number;
+  draft_grade: boolean;
+}
+
+/**
+ * One page of what waits for the teacher in one part of the queue, the oldest due date (the
+ * learner's extension counted) first, then the earliest handed in. Only the columns the queue
+ * shows are read, as plain rows.
+ */
+export async function gradingQueue(em: EntityManager, actor: Actor, part: QueuePart, offset = 0, limit = QUEUE_PAGE_SIZE): Promise<QueueItem[]> {
+  const cohorts = await gradedCohorts(em, actor);
+  if (cohorts?.length === 0) return [];
+  const scope = queueScope(cohorts);
+  const rows = (await em.execute(
+    `SELECT s.id AS submission_id, s.assignment_id, a.title AS assignment_title, u.display_name AS learner_name,
+            s.submitted_version AS version, coalesce(s.last_submitted_at, s.updated_at) AS submitted_at,
+            coalesce(e.due_at, a.due_at) AS due_at, coalesce(v.late_seconds, 0) AS late_seconds,
+            (g.id IS NOT NULL AND g.released_at IS NULL) AS draft_grade
+     FROM submissions s
+     JOIN assignments a ON a.id = s.assignment_id
+     JOIN users u ON u.id = s.learner_id
+     LEFT JOIN grades g ON g.submission_id = s.id
+     LEFT JOIN submission_versions v ON v.submission_id = s.id AND v.number = s.submitted_version
+     LEFT JOIN assignment_extensions e ON e.assignment_id = s.assignment_id AND e.learner_id = s.learner_id
+     WHERE ${scope.sql} AND ${PART_FILTER[part]}
+     ORDER BY coalesce(e.due_at, a.due_at), coalesce(s.last_submitted_at, s.updated_at), s.id
+     LIMIT ? OFFSET ?`,
+    [...scope.params, limit, offset],
+  )) as QueueRow[];
+  return rows.map((r) => ({
+    submissionId: r.submission_id,
+    assignmentId: r.assignment_id,
+    assignmentTitle: r.assignment_title,
+    learnerName: r.learner_name,
+    version: r.version,
+    submittedAt: new Date(r.submitted_at),
+    dueAt: new Date(r.due_at),
+    lateSeconds: r.late_seconds,
+    draftGrade: r.draft_grade,
+  }));
+}
+
+/** A page of each part of the queue with the sizes of both: what the teacher's list shows. */
+export async function gradingQueuePages(em: EntityManager, actor: Actor, offsets: Record<QueuePart, number>): Promise<Record<QueuePart, QueuePage>> {
+  const sizes = await queueSizes(em, actor);
+  const page = async (part: QueuePart): Promise<QueuePage> => {
+    // Past the end (the queue shrank since the link was made): the last page.
+    const last = Math.max(0, Math.floor((sizes[part] - 1) / QUEUE_PAGE_SIZE) * QUEUE_PAGE_SIZE);
+    const offset = Math.min(offsets[part], last);
+    return { items: sizes[part] ? await gradingQueue(em, actor, part, offset) : [], total: sizes[part], offset };
+  };
+  return { toGrade: await page('toGrade'), toRelease: await page('toRelease') };
 }
 
 /** A submission the actor may grade, with what the grading page needs. */
