@@ -122,8 +122,13 @@ export async function lessonPage(em: EntityManager, actor: Actor, lessonId: numb
   const lesson = await openLesson(em, actor, lessonId);
   const learner = actor.role === 'learner';
   // A SCORM package keeps its own time and completion (src/scorm): its page only leads there.
-  if (learner && opts.recordVisit && lesson.type !== 'scorm') await recordVisit(em, actor.id, { id: lesson.id, courseId: lesson.course.id });
-  const progress = learner ? await em.findOne(LessonProgress, { learner: actor.id, lesson: lesson.id }) : null;
+  // Recording the visit returns the progress it wrote: no second read.
+  const progress =
+    learner && opts.recordVisit && lesson.type !== 'scorm'
+      ? await recordVisit(em, actor.id, { id: lesson.id, courseId: lesson.course.id })
+      : learner
+        ? await em.findOne(LessonProgress, { learner: actor.id, lesson: lesson.id })
+        : null;
   const lastAttempt = learner && lesson.type === 'quiz' ? await em.findOne(QuizAttempt, { learner: actor.id, lesson: lesson.id }, { orderBy: { id: 'desc' } }) : null;
   return {
     lesson,

@@ -77,4 +77,20 @@ describe('what other slices read from courses', () => {
     expect(await quizScoresFor(s.em, [a1, a2])).toEqual([{ learnerId: a1, lessonId: quiz!.id, lessonTitle: 'Lesson 3', courseId: s.course.id, bestScore: 100 }]);
     expect(await quizScoresFor(s.em, [a1], [s.other.id])).toEqual([]);
   });
+
+  it('when a learner reloads a lesson, even twice at once, then each stretch of the visit is credited once and the page gets their progress', async () => {
+    const s = await arrange();
+    const [l1, l2] = s.lessons.map((l) => ({ id: l.id, courseId: s.course.id }));
+    const a1 = s.learnerA1.id;
+    expect(await recordVisit(s.em, a1, l1!, new Date('2026-03-01T10:00:00Z'))).toEqual({ completedAt: null, bestScore: null, attempts: 0 });
+    await Promise.all([t.em(), t.em()].map((em) => recordVisit(em, a1, l1!, new Date('2026-03-01T10:02:00Z')))); // 120 s, not twice
+    await completeLesson(s.em, a1, l1!, new Date('2026-03-01T10:03:00Z')); // 60 s
+    const again = await recordVisit(s.em, a1, l1!, new Date('2026-03-01T10:05:00Z'));
+    expect(again.completedAt).toEqual(new Date('2026-03-01T10:03:00Z'));
+    await recordVisit(s.em, a1, l2!, new Date('2026-03-01T10:06:00Z')); // closes l1's visit: 60 s
+    const march = [new Date('2026-03-01T00:00:00Z'), new Date('2026-04-01T00:00:00Z')] as const;
+    expect((await studySecondsBy(s.em, [a1], ...march)).get(a1)).toBe(120 + 60 + 60);
+    const [row] = (await s.em.execute(`SELECT seconds_spent FROM lesson_progress WHERE learner_id = ? AND lesson_id = ?`, [a1, l1!.id])) as { seconds_spent: number }[];
+    expect(row!.seconds_spent).toBe(240);
+  });
 });
