@@ -4,7 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { post, signIn } from '../support/agent.ts';
 import { bootApp, type TestApp } from '../support/app.ts';
 import { makeCohort, makeThread, makeUser } from '../support/factories.ts';
-import { Attachment, Message, Thread } from '../../src/oncall/index.ts';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { User, toActor } from '../../src/accounts/index.ts';
+import { Attachment, Message, Notice, Thread } from '../../src/oncall/index.ts';
+import { inAppNotices, notifier } from '../../src/oncall/notices.ts';
+import { askQuestion } from '../../src/oncall/threads.service.ts';
+import { fileStorage } from '../../src/platform/storage.ts';
 import { ask, plain, reply, schoolWithLesson, threadIdFrom } from './support.ts';
 
 let t: TestApp;
@@ -200,6 +206,21 @@ describe('the same form sent twice is stored once', () => {
     expect(await t.em().count(Thread, { learner: s.learnerA2.id, requestKey: requestId })).toBe(1);
     expect(await t.em().count(Message, { thread: id })).toBe(1);
     expect(await t.em().count(Attachment, { message: { thread: id } })).toBe(1);
+  });
+
+  it('when two writes of the same question race past the look-up, then the later gives way: one thread, its file kept once, the teachers told once', async () => {
+    const actor = toActor(await t.em().findOneOrFail(User, s.learnerA2.id));
+    const deps = { notify: notifier([inAppNotices]), storage: fileStorage(t.config.dataDir) };
+    const context = { kind: 'lesson' as const, id: s.lesson.id, title: s.lesson.title, courseTitle: 'Greek A1', url: `/lessons/${s.lesson.id}` };
+    const files = () => readdirSync(path.join(t.config.dataDir, 'files'), { recursive: true, withFileTypes: true }).filter((f) => f.isFile()).length;
+    const input = { body: 'Both at the same moment', requestKey: randomUUID(), attachments: [{ kind: 'photo' as const, mime: 'image/jpeg', name: 'both.jpg', buffer: await photo('#aa9933') }] };
+    const filesBefore = files();
+    const [a, b] = await Promise.all([askQuestion(t.em(), actor, context, input, deps), askQuestion(t.em(), actor, context, input, deps)]);
+    expect(a.id).toBe(b.id);
+    expect(await t.em().count(Message, { thread: a.id })).toBe(1);
+    expect(await t.em().count(Attachment, { message: { thread: a.id } })).toBe(1);
+    expect(await t.em().count(Notice, { thread: a.id, user: s.teacherA.id })).toBe(1);
+    expect(files() - filesBefore).toBe(1);
   });
 
   it('when a reply form is sent twice, then it is one message; two separate "ok" replies are two', async () => {
