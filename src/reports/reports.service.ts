@@ -8,7 +8,7 @@ import type { Actor } from '../platform/actor.ts';
 import { Forbidden, NotFound } from '../platform/errors.ts';
 import { Cohort, Programme, Site, cohortsManagedBy, programmesVisibleTo } from '../programmes/index.ts';
 import { allowancesByGroup, allowancesByMonth } from './queries/allowances.ts';
-import { assignmentFigures, assignmentsByGroup } from './queries/assignments.ts';
+import { assignmentFigures } from './queries/assignments.ts';
 import { completionFigures } from './queries/completion.ts';
 import { enrolmentByGroup, enrolmentOverTime } from './queries/enrolment.ts';
 import { hoursByGroup, learnerHoursPage, type Expected, type LearnerHours } from './queries/hours.ts';
@@ -225,7 +225,7 @@ const builders: Record<ReportName, (ctx: ReportContext, viewer: ReportViewer, ra
   },
 
   async assignments({ em, filters: f }, viewer, range) {
-    const [assignments, groups] = await Promise.all([assignmentFigures(em, viewer, f, range), assignmentsByGroup(em, viewer, f, range)]);
+    const { assignments, groups } = await assignmentFigures(em, viewer, f, range);
     const assignmentTable: ReportTable = {
       id: 'assignments',
       title: 'reports:table.assignments',

@@ -37,19 +37,6 @@ export interface AssignmentRow {
   medianTurnaround: number | null;
 }
 
-export async function assignmentFigures(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range): Promise<AssignmentRow[]> {
-  const result = await rows<{ id: number; title: string; due_at: Date; expected: number; turned_in: number; graded: number; median: string | null }>(
-    em,
-    sql`WITH d AS (${due(viewer, f, range)})
-        SELECT a.id, a.title, a.due_at, count(*)::int AS expected, count(*) FILTER (WHERE d.turned_in)::int AS turned_in,
-               count(*) FILTER (WHERE d.graded)::int AS graded,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY d.turnaround) AS median
-          FROM d JOIN assignments a ON a.id = d.assignment_id
-         GROUP BY a.id ORDER BY a.due_at, a.id`,
-  );
-  return result.map((r) => ({ assignmentId: r.id, title: r.title, dueAt: new Date(r.due_at), expected: r.expected, turnedIn: r.turned_in, graded: r.graded, medianTurnaround: r.median === null ? null : Number(r.median) }));
-}
-
 export interface AssignmentGroup {
   group: string | null;
   learners: number;
@@ -58,15 +45,48 @@ export interface AssignmentGroup {
   medianTurnaround: number | null;
 }
 
-export async function assignmentsByGroup(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range): Promise<AssignmentGroup[]> {
-  const result = await rows<{ group: string | null; learners: number; expected: number; turned_in: number; median: string | null }>(
+export interface AssignmentFigures {
+  assignments: AssignmentRow[];
+  groups: AssignmentGroup[];
+}
+
+/**
+ * The per-assignment and per-group tables in one statement, so the learner–assignment pairs (with
+ * their hand-ins, grades and graded versions) are worked out once for both.
+ */
+export async function assignmentFigures(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range): Promise<AssignmentFigures> {
+  const result = await rows<{ kind: 'assignment' | 'group'; r: Record<string, unknown> }>(
     em,
-    sql`WITH d AS (${due(viewer, f, range)}),
-        x AS (SELECT ${groupOf(f.by, range)} AS g, d.* FROM d JOIN users u ON u.id = d.learner_id)
-        SELECT g AS "group", count(DISTINCT learner_id)::int AS learners, count(*)::int AS expected,
-               count(*) FILTER (WHERE turned_in)::int AS turned_in,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY turnaround) AS median
-          FROM x GROUP BY GROUPING SETS ((g), ())`,
+    sql`WITH d AS MATERIALIZED (${due(viewer, f, range)}),
+        per_assignment AS (
+          SELECT d.assignment_id, count(*)::int AS expected, count(*) FILTER (WHERE d.turned_in)::int AS turned_in,
+                 count(*) FILTER (WHERE d.graded)::int AS graded, percentile_cont(0.5) WITHIN GROUP (ORDER BY d.turnaround) AS median
+            FROM d GROUP BY d.assignment_id
+        ),
+        assignment_rows AS (
+          SELECT a.id, a.title, a.due_at, pa.expected, pa.turned_in, pa.graded, pa.median::text AS median, row_number() OVER (ORDER BY a.due_at, a.id) AS ord
+            FROM per_assignment pa JOIN assignments a ON a.id = pa.assignment_id
+        ),
+        x AS (SELECT ${groupOf(f.by, range)} AS g, d.learner_id, d.turned_in, d.turnaround FROM d JOIN users u ON u.id = d.learner_id),
+        group_rows AS (
+          SELECT g AS "group", count(DISTINCT learner_id)::int AS learners, count(*)::int AS expected,
+                 count(*) FILTER (WHERE turned_in)::int AS turned_in,
+                 (percentile_cont(0.5) WITHIN GROUP (ORDER BY turnaround))::text AS median
+            FROM x GROUP BY GROUPING SETS ((g), ())
+        )
+        SELECT 'assignment' AS kind, to_jsonb(assignment_rows) AS r FROM assignment_rows
+        UNION ALL SELECT 'group', to_jsonb(group_rows) FROM group_rows`,
   );
-  return result.map((r) => ({ group: r.group, learners: r.learners, expected: r.expected, turnedIn: r.turned_in, medianTurnaround: r.median === null ? null : Number(r.median) }));
+  const of = <T>(kind: string) => result.filter((row) => row.kind === kind).map((row) => row.r as T);
+  const assignments = of<{ id: number; title: string; due_at: string; expected: number; turned_in: number; graded: number; median: string | null; ord: number }>('assignment')
+    .sort((a, b) => a.ord - b.ord)
+    .map((r) => ({ assignmentId: r.id, title: r.title, dueAt: new Date(r.due_at), expected: r.expected, turnedIn: r.turned_in, graded: r.graded, medianTurnaround: r.median === null ? null : Number(r.median) }));
+  const groups = of<{ group: string | null; learners: number; expected: number; turned_in: number; median: string | null }>('group').map((r) => ({
+    group: r.group,
+    learners: r.learners,
+    expected: r.expected,
+    turnedIn: r.turned_in,
+    medianTurnaround: r.median === null ? null : Number(r.median),
+  }));
+  return { assignments, groups };
 }
