@@ -401,7 +401,7 @@ export type CommitOutcome =
  */
 export async function receiveCommit(em: EntityManager, claims: { attemptId: number; sessionId: number; learnerId: number }, input: CommitInput, bytes: number): Promise<CommitOutcome> {
   return em.transactional(async (tx) => {
-    const tokenAttempt = await tx.findOne(ScormAttempt, { id: claims.attemptId, learner: claims.learnerId }, { populate: ['item.package'] });
+    const tokenAttempt = await tx.findOne(ScormAttempt, { id: claims.attemptId, learner: claims.learnerId }, { populate: ['item.package.lesson'] });
     if (!tokenAttempt) return { status: 'refused', reason: 'session' } as const;
     // A commit left on the phone from an earlier sitting comes with today's token: it must be the same learner's, on the same part.
     const session = await tx.findOne(
@@ -416,14 +416,16 @@ export async function receiveCommit(em: EntityManager, claims: { attemptId: numb
     if (!checked.ok) return { status: 'invalid', problems: checked.problems } as const;
     const { commit } = checked;
 
+    // The attempt is locked before the commit is recorded, so the record says at once whether it was applied.
+    const attempt = await tx.findOneOrFail(ScormAttempt, session.attempt.id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+    const newer = session.id > (attempt.lastSessionId ?? 0) || (session.id === attempt.lastSessionId && input.seq > attempt.lastSeq);
     const inserted = (await tx.execute(
-      `INSERT INTO scorm_commits (session_id, seq, final, applied, bytes, received_at) VALUES (?, ?, ?, false, ?, now())
+      `INSERT INTO scorm_commits (session_id, seq, final, applied, bytes, received_at) VALUES (?, ?, ?, ?, ?, now())
        ON CONFLICT (session_id, seq) DO NOTHING RETURNING id`,
-      [session.id, input.seq, !!input.final, bytes],
+      [session.id, input.seq, !!input.final, newer, bytes],
     )) as { id: number }[];
     if (!inserted.length) return { status: 'repeated', navRequest: null } as const;
 
-    const attempt = await tx.findOneOrFail(ScormAttempt, session.attempt.id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
     const now = new Date();
     if (input.seq > session.lastSeq) {
       session.lastSeq = input.seq;
@@ -432,7 +434,6 @@ export async function receiveCommit(em: EntityManager, claims: { attemptId: numb
     }
     if (input.final) session.terminated = true;
 
-    const newer = session.id > (attempt.lastSessionId ?? 0) || (session.id === attempt.lastSessionId && input.seq > attempt.lastSeq);
     if (newer) {
       const summary = summarise(version, commit.kept, item);
       Object.assign(attempt, summary, {
@@ -445,12 +446,14 @@ export async function receiveCommit(em: EntityManager, claims: { attemptId: numb
       });
       if (item.resourceType === 'asset') Object.assign(attempt, { completionStatus: 'completed', lessonStatus: version === '1.2' ? 'completed' : null });
     }
+    // The attempt's time is the sum of its sittings: the others as stored, this one as just updated; one flush writes both.
+    const [others] = (await tx.execute(`SELECT coalesce(sum(seconds), 0)::float AS s FROM scorm_sessions WHERE attempt_id = ? AND id <> ?`, [attempt.id, session.id])) as { s: number }[];
+    attempt.totalSeconds = (others?.s ?? 0) + session.seconds;
     await tx.flush();
-    const [sum] = (await tx.execute(`SELECT coalesce(sum(seconds), 0)::float AS s FROM scorm_sessions WHERE attempt_id = ?`, [attempt.id])) as { s: number }[];
-    attempt.totalSeconds = sum?.s ?? 0;
-    if (newer) await tx.execute(`UPDATE scorm_commits SET applied = true WHERE id = ?`, [inserted[0]!.id]);
-    await tx.flush();
-    if (newer) await reportProgress(tx, claims.learnerId, item.package.id, !!input.final);
+    if (newer) {
+      const lesson = item.package.getEntity().lesson.getEntity();
+      await reportProgress(tx, claims.learnerId, item.package.id, { id: lesson.id, courseId: lesson.course.id }, !!input.final);
+    }
     return { status: newer ? 'applied' : 'older', navRequest: commit.navRequest } as const;
   });
 }
@@ -460,19 +463,22 @@ export async function receiveCommit(em: EntityManager, claims: { attemptId: numb
  * a sitting that ends with a score on every SCO counts as one graded attempt (the course keeps the
  * best). The lesson's score is the mean of its SCOs' latest scores, in percent.
  */
-async function reportProgress(em: EntityManager, learnerId: number, packageId: number, final: boolean) {
-  const pkg = await em.findOneOrFail(ScormPackage, packageId, { populate: ['lesson'] });
-  const parts = await em.find(ScormItem, { package: pkg, visible: true, launchUrl: { $ne: null } });
-  const attempts = await em.find(ScormAttempt, { learner: learnerId, item: { $in: parts.map((p) => p.id) } }, { orderBy: { number: 'asc' } });
-  const done = new Set(attempts.filter(satisfied).map((a) => a.item.id));
-  const scores = new Map<number, number>();
-  for (const a of attempts) if (a.scoreScaled != null) scores.set(a.item.id, Math.max(0, a.scoreScaled));
-  const lesson = { id: pkg.lesson.id, courseId: pkg.lesson.getEntity().course.id };
-  const complete = parts.length > 0 && parts.every((p) => done.has(p.id));
+async function reportProgress(em: EntityManager, learnerId: number, packageId: number, lesson: { id: number; courseId: number }, final: boolean) {
+  // Per visible part: whether any attempt satisfied it (see satisfied()) and the score of its latest attempt that has one.
+  const parts = (await em.execute(
+    `SELECT i.resource_type,
+            coalesce(bool_or(a.completion_status = 'completed' AND a.success_status IS DISTINCT FROM 'failed'), false) AS done,
+            (array_agg(GREATEST(0, a.score_scaled) ORDER BY a.number DESC) FILTER (WHERE a.score_scaled IS NOT NULL))[1] AS score
+     FROM scorm_items i LEFT JOIN scorm_attempts a ON a.item_id = i.id AND a.learner_id = ?
+     WHERE i.package_id = ? AND i.visible AND i.launch_url IS NOT NULL
+     GROUP BY i.id, i.resource_type`,
+    [learnerId, packageId],
+  )) as { resource_type: string | null; done: boolean; score: number | null }[];
+  const complete = parts.length > 0 && parts.every((p) => p.done);
   // A score for the lesson only once every SCO has one: one part's 90% is not the lesson's.
-  const scos = parts.filter((p) => p.resourceType === 'sco');
-  if (final && scos.length && scos.every((p) => scores.has(p.id))) {
-    const score = Math.round((100 * scos.reduce((n, p) => n + scores.get(p.id)!, 0)) / scos.length);
+  const scos = parts.filter((p) => p.resource_type === 'sco');
+  if (final && scos.length && scos.every((p) => p.score !== null)) {
+    const score = Math.round((100 * scos.reduce((n, p) => n + p.score!, 0)) / scos.length);
     await recordQuizResult(em, learnerId, lesson, score, complete);
   }
   if (complete) await completeLesson(em, learnerId, lesson);
