@@ -111,6 +111,8 @@ const SubmissionVersionSchema = defineEntity({
   name: 'SubmissionVersion',
   tableName: 'submission_versions',
   uniques: [{ properties: ['submission', 'number'] }],
+  // The queue and the counts read the lateness of the latest version from the index alone.
+  indexes: [{ name: 'submission_versions_late_index', properties: ['submission', 'number'], include: ['lateSeconds'] }],
   checks: [{ name: 'submission_versions_number_check', expression: 'number >= 1 and late_seconds >= 0' }],
   properties: {
     id: p.integer().primary().autoincrement(),
@@ -165,6 +167,8 @@ SubmissionFileSchema.setClass(SubmissionFile);
 const GradeSchema = defineEntity({
   name: 'Grade',
   tableName: 'grades',
+  // The queue and the counts ask of each submission only which version is graded and whether it is released.
+  indexes: [{ name: 'grades_state_index', properties: ['submission'], include: ['versionNumber', 'releasedAt'] }],
   checks: [{ name: 'grades_score_check', expression: 'score >= 0 and version_number >= 1' }],
   properties: {
     id: p.integer().primary().autoincrement(),

@@ -52,29 +52,39 @@ async function gradedCohorts(em: EntityManager, actor: Actor): Promise<number[] 
 }
 
 /**
- * The WHERE clause both queue statements share: handed-in work (not returned) of the given
- * cohorts, `s` for submissions and `g` for its grade, with the parameters it needs.
+ * What both queue statements read: handed-in work (not returned) of the given cohorts as `s`,
+ * beside its grade as `g` (version graded, released or not) and any `joins` asked for, with the
+ * parameters it needs. The
+ * grade is looked up per submission through its index — a teacher's few hundred submissions — rather
+ * than the whole grades table hashed, which the planner otherwise prefers.
  */
-function queueScope(cohorts: number[] | null): { sql: string; params: number[] } {
+function queueSource(cohorts: number[] | null, joins = ''): { sql: string; params: number[] } {
   const inCohorts = cohorts === null ? '' : `s.cohort_id IN (${cohorts.map(() => '?').join(',')}) AND `;
-  return { sql: `${inCohorts}s.submitted_version > 0 AND s.status <> 'returned'`, params: cohorts ?? [] };
+  return {
+    sql: `submissions s ${joins}
+     LEFT JOIN LATERAL (SELECT g.version_number, g.released_at FROM grades g WHERE g.submission_id = s.id LIMIT 1) g ON true
+     WHERE ${inCohorts}s.submitted_version > 0 AND s.status <> 'returned'`,
+    params: cohorts ?? [],
+  };
 }
 
 const PART_FILTER: Record<QueuePart, string> = {
-  toGrade: '(g.id IS NULL OR g.version_number < s.submitted_version)',
+  toGrade: '(g.version_number IS NULL OR g.version_number < s.submitted_version)',
   toRelease: 'g.version_number >= s.submitted_version AND g.released_at IS NULL',
 };
 
 /** How many items each part of the actor's queue holds, in one aggregate statement. */
 export async function queueSizes(em: EntityManager, actor: Actor): Promise<Record<QueuePart, number>> {
-  const cohorts = await gradedCohorts(em, actor);
+  return sizesOf(em, await gradedCohorts(em, actor));
+}
+
+async function sizesOf(em: EntityManager, cohorts: number[] | null): Promise<Record<QueuePart, number>> {
   if (cohorts?.length === 0) return { toGrade: 0, toRelease: 0 };
-  const scope = queueScope(cohorts);
+  const source = queueSource(cohorts);
   const [row] = (await em.execute(
     `SELECT count(*) FILTER (WHERE ${PART_FILTER.toGrade})::int AS "toGrade", count(*) FILTER (WHERE ${PART_FILTER.toRelease})::int AS "toRelease"
-     FROM submissions s LEFT JOIN grades g ON g.submission_id = s.id
-     WHERE ${scope.sql}`,
-    scope.params,
+     FROM ${source.sql}`,
+    source.params,
   )) as Record<QueuePart, number>[];
   return { toGrade: row?.toGrade ?? 0, toRelease: row?.toRelease ?? 0 };
 }
@@ -96,25 +106,30 @@ interface QueueRow {
  * learner's extension counted) first, then the earliest handed in. Only the columns the queue
  * shows are read, as plain rows.
  */
-export async function gradingQueue(em: EntityManager, actor: Actor, part: QueuePart, offset = 0, limit = QUEUE_PAGE_SIZE): Promise<QueueItem[]> {
-  const cohorts = await gradedCohorts(em, actor);
+async function queueItems(em: EntityManager, cohorts: number[] | null, part: QueuePart, offset: number): Promise<QueueItem[]> {
   if (cohorts?.length === 0) return [];
-  const scope = queueScope(cohorts);
+  const source = queueSource(
+    cohorts,
+    'JOIN assignments a ON a.id = s.assignment_id LEFT JOIN assignment_extensions e ON e.assignment_id = s.assignment_id AND e.learner_id = s.learner_id',
+  );
+  // The page is chosen first from the submissions alone; names and lateness are read for its rows only.
   const rows = (await em.execute(
-    `SELECT s.id AS submission_id, s.assignment_id, a.title AS assignment_title, u.display_name AS learner_name,
-            s.submitted_version AS version, coalesce(s.last_submitted_at, s.updated_at) AS submitted_at,
-            coalesce(e.due_at, a.due_at) AS due_at, coalesce(v.late_seconds, 0) AS late_seconds,
-            (g.id IS NOT NULL AND g.released_at IS NULL) AS draft_grade
-     FROM submissions s
-     JOIN assignments a ON a.id = s.assignment_id
-     JOIN users u ON u.id = s.learner_id
-     LEFT JOIN grades g ON g.submission_id = s.id
-     LEFT JOIN submission_versions v ON v.submission_id = s.id AND v.number = s.submitted_version
-     LEFT JOIN assignment_extensions e ON e.assignment_id = s.assignment_id AND e.learner_id = s.learner_id
-     WHERE ${scope.sql} AND ${PART_FILTER[part]}
-     ORDER BY coalesce(e.due_at, a.due_at), coalesce(s.last_submitted_at, s.updated_at), s.id
-     LIMIT ? OFFSET ?`,
-    [...scope.params, limit, offset],
+    `SELECT q.submission_id, q.assignment_id, a.title AS assignment_title, u.display_name AS learner_name, q.version,
+            q.submitted_at, q.due_at, coalesce(v.late_seconds, 0) AS late_seconds, q.draft_grade
+     FROM (
+       SELECT s.id AS submission_id, s.assignment_id, s.learner_id, s.submitted_version AS version,
+              coalesce(s.last_submitted_at, s.updated_at) AS submitted_at, coalesce(e.due_at, a.due_at) AS due_at,
+              (g.version_number IS NOT NULL AND g.released_at IS NULL) AS draft_grade
+       FROM ${source.sql}
+         AND ${PART_FILTER[part]}
+       ORDER BY due_at, submitted_at, s.id
+       LIMIT ? OFFSET ?
+     ) q
+     JOIN assignments a ON a.id = q.assignment_id
+     JOIN users u ON u.id = q.learner_id
+     LEFT JOIN submission_versions v ON v.submission_id = q.submission_id AND v.number = q.version
+     ORDER BY q.due_at, q.submitted_at, q.submission_id`,
+    [...source.params, QUEUE_PAGE_SIZE, offset],
   )) as QueueRow[];
   return rows.map((r) => ({
     submissionId: r.submission_id,
@@ -131,12 +146,13 @@ export async function gradingQueue(em: EntityManager, actor: Actor, part: QueueP
 
 /** A page of each part of the queue with the sizes of both: what the teacher's list shows. */
 export async function gradingQueuePages(em: EntityManager, actor: Actor, offsets: Record<QueuePart, number>): Promise<Record<QueuePart, QueuePage>> {
-  const sizes = await queueSizes(em, actor);
+  const cohorts = await gradedCohorts(em, actor);
+  const sizes = await sizesOf(em, cohorts);
   const page = async (part: QueuePart): Promise<QueuePage> => {
     // Past the end (the queue shrank since the link was made): the last page.
     const last = Math.max(0, Math.floor((sizes[part] - 1) / QUEUE_PAGE_SIZE) * QUEUE_PAGE_SIZE);
     const offset = Math.min(offsets[part], last);
-    return { items: sizes[part] ? await gradingQueue(em, actor, part, offset) : [], total: sizes[part], offset };
+    return { items: sizes[part] ? await queueItems(em, cohorts, part, offset) : [], total: sizes[part], offset };
   };
   return { toGrade: await page('toGrade'), toRelease: await page('toRelease') };
 }
