@@ -52,6 +52,27 @@ const ReportStudyMonthSchema = defineEntity({
 export class ReportStudyMonth extends ReportStudyMonthSchema.class {}
 ReportStudyMonthSchema.setClass(ReportStudyMonth);
 
+/**
+ * One learner's progress in one row, for the completion report: the courses they opened, the
+ * courses they completed and the units they completed (every current lesson done), as sorted ids,
+ * and the latest moment among all of them. A range that ends after `lastAt` counts the arrays as
+ * they are, so learners with the same arrays are counted together instead of one course or unit at
+ * a time; a range that ends earlier reads that learner's units and courses from the rollups above.
+ */
+const ReportLearnerProgressSchema = defineEntity({
+  name: 'ReportLearnerProgress',
+  tableName: 'report_learner_progress',
+  properties: {
+    learnerId: p.integer().primary().autoincrement(false),
+    startedCourses: p.array((i) => Number(i)).columnType('int[]'),
+    completedCourses: p.array((i) => Number(i)).columnType('int[]'),
+    completedUnits: p.array((i) => Number(i)).columnType('int[]'),
+    lastAt: p.datetime(),
+  },
+});
+export class ReportLearnerProgress extends ReportLearnerProgressSchema.class {}
+ReportLearnerProgressSchema.setClass(ReportLearnerProgress);
+
 /** How far the rollups have read: the last ids seen and when, and the lessons they were counted against. */
 const ReportRollupStateSchema = defineEntity({
   name: 'ReportRollupState',
@@ -60,6 +81,8 @@ const ReportRollupStateSchema = defineEntity({
     id: p.integer().primary(),
     lastProgressId: p.integer(),
     lastStudyId: p.integer(),
+    /** Course completions are read by id too: one may come without a lesson completed in the same refresh. */
+    lastCompletionId: p.integer().default(0),
     refreshedAt: p.datetime(),
     /** Which lessons count, and in which unit: when a course import changes it, the unit rollup is rebuilt. */
     lessonsFingerprint: p.string().length(32),
@@ -68,4 +91,4 @@ const ReportRollupStateSchema = defineEntity({
 export class ReportRollupState extends ReportRollupStateSchema.class {}
 ReportRollupStateSchema.setClass(ReportRollupState);
 
-export { ReportUnitProgressSchema, ReportCourseProgressSchema, ReportStudyMonthSchema, ReportRollupStateSchema };
+export { ReportUnitProgressSchema, ReportCourseProgressSchema, ReportStudyMonthSchema, ReportLearnerProgressSchema, ReportRollupStateSchema };

@@ -24,6 +24,23 @@ const unitRows = (where: string) => `INSERT INTO report_unit_progress (learner_i
    WHERE ${where} GROUP BY lp.learner_id, l.unit_id, l.course_id`;
 const courseRows = (where: string) => `INSERT INTO report_course_progress (learner_id, course_id, started_at)
   SELECT lp.learner_id, lp.course_id, min(lp.started_at) FROM lesson_progress lp WHERE ${where} GROUP BY lp.learner_id, lp.course_id`;
+/**
+ * One row per learner from the unit and course rollups and the course completions: a unit counts as
+ * completed when every current lesson of it is done (the lessons of each unit as counted now; a
+ * change to them rebuilds everything, see the fingerprint).
+ */
+const learnerRows = (where: string) => `INSERT INTO report_learner_progress (learner_id, started_courses, completed_courses, completed_units, last_at)
+  SELECT learner_id, coalesce(array_agg(started ORDER BY started) FILTER (WHERE started IS NOT NULL), '{}'),
+         coalesce(array_agg(completed ORDER BY completed) FILTER (WHERE completed IS NOT NULL), '{}'),
+         coalesce(array_agg(unit ORDER BY unit) FILTER (WHERE unit IS NOT NULL), '{}'), max(at)
+    FROM (
+      SELECT learner_id, course_id AS started, NULL::int AS completed, NULL::int AS unit, started_at AS at FROM report_course_progress WHERE ${where}
+      UNION ALL SELECT learner_id, NULL, course_id, NULL, completed_at FROM course_completions WHERE ${where}
+      UNION ALL SELECT up.learner_id, NULL, NULL, up.unit_id, up.last_completed_at FROM report_unit_progress up
+        JOIN (SELECT l.unit_id, count(*) AS lessons FROM lessons l WHERE NOT l.retired AND l.unit_id IS NOT NULL GROUP BY l.unit_id) u ON u.unit_id = up.unit_id
+       WHERE up.lessons_done >= u.lessons AND ${where}
+    ) f
+   GROUP BY learner_id`;
 const studyRows = (where: string) => `INSERT INTO report_study_months (learner_id, course_id, month, seconds)
   SELECT s.learner_id, s.course_id, date_trunc('month', s.day)::date, sum(s.seconds) FROM study_time s WHERE ${where}
    GROUP BY s.learner_id, s.course_id, date_trunc('month', s.day)`;
@@ -31,7 +48,7 @@ const studyRows = (where: string) => `INSERT INTO report_study_months (learner_i
 export interface RefreshOutcome {
   /** Everything was counted again. */
   full: boolean;
-  /** Learners whose progress or study time was recounted. */
+  /** Learners whose progress (lessons or course completions) or study time was recounted. */
   learners: number;
   /** Another process was refreshing: nothing done. */
   skipped: boolean;
@@ -47,19 +64,22 @@ export async function refreshRollups(em: EntityManager, opts: { wait?: boolean }
     }
     const [marks] = (await run(
       `SELECT coalesce((SELECT max(id) FROM lesson_progress), 0) AS progress_id, coalesce((SELECT max(id) FROM study_time), 0) AS study_id,
+              coalesce((SELECT max(id) FROM course_completions), 0) AS completion_id,
               (SELECT md5(coalesce(string_agg(id || ':' || coalesce(unit_id, 0) || ':' || retired, ',' ORDER BY id), '')) FROM lessons) AS fingerprint`,
-    )) as { progress_id: number; study_id: number; fingerprint: string }[];
-    const [state] = (await run(`SELECT last_progress_id, last_study_id, refreshed_at, lessons_fingerprint FROM report_rollup_state WHERE id = 1`)) as {
+    )) as { progress_id: number; study_id: number; completion_id: number; fingerprint: string }[];
+    const [state] = (await run(`SELECT last_progress_id, last_study_id, last_completion_id, refreshed_at, lessons_fingerprint FROM report_rollup_state WHERE id = 1`)) as {
       last_progress_id: number;
       last_study_id: number;
+      last_completion_id: number;
       refreshed_at: Date;
       lessons_fingerprint: string;
     }[];
     let outcome: RefreshOutcome;
     if (!state || state.lessons_fingerprint !== marks!.fingerprint) {
-      await run('TRUNCATE report_unit_progress, report_course_progress, report_study_months');
+      await run('TRUNCATE report_unit_progress, report_course_progress, report_study_months, report_learner_progress');
       await run(unitRows('true'));
       await run(courseRows('true'));
+      await run(learnerRows('true'));
       await run(studyRows('true'));
       outcome = { full: true, learners: 0, skipped: false };
     } else {
@@ -74,6 +94,15 @@ export async function refreshRollups(em: EntityManager, opts: { wait?: boolean }
       await run('DELETE FROM report_course_progress WHERE learner_id IN (SELECT learner_id FROM report_dirty_progress)');
       await run(unitRows('lp.learner_id IN (SELECT learner_id FROM report_dirty_progress)'));
       await run(courseRows('lp.learner_id IN (SELECT learner_id FROM report_dirty_progress)'));
+      // The one-row-per-learner rollup follows those learners, and those with a course completed since.
+      await run(
+        `CREATE TEMP TABLE report_dirty_learners ON COMMIT DROP AS
+           SELECT learner_id FROM report_dirty_progress
+           UNION SELECT learner_id FROM course_completions WHERE id > ? OR completed_at >= ?::timestamptz - ${MARGIN}`,
+        [state.last_completion_id, since],
+      );
+      await run('DELETE FROM report_learner_progress WHERE learner_id IN (SELECT learner_id FROM report_dirty_learners)');
+      await run(learnerRows('learner_id IN (SELECT learner_id FROM report_dirty_learners)'));
       // Study time grows in place on today's row, so a learner who studied since the last refresh has
       // their months from then recounted; new rows (any day) have all their learner's months recounted.
       await run(
@@ -87,14 +116,14 @@ export async function refreshRollups(em: EntityManager, opts: { wait?: boolean }
       );
       await run('DELETE FROM report_study_months m USING report_dirty_study d WHERE m.learner_id = d.learner_id AND m.month >= d.from_month');
       await run(studyRows('EXISTS (SELECT 1 FROM report_dirty_study d WHERE d.learner_id = s.learner_id AND s.day >= d.from_month)'));
-      const [n] = (await run('SELECT (SELECT count(*) FROM report_dirty_progress) + (SELECT count(*) FROM report_dirty_study) AS n')) as { n: string }[];
+      const [n] = (await run('SELECT (SELECT count(*) FROM report_dirty_learners) + (SELECT count(*) FROM report_dirty_study) AS n')) as { n: string }[];
       outcome = { full: false, learners: Number(n!.n), skipped: false };
     }
     await run(
-      `INSERT INTO report_rollup_state (id, last_progress_id, last_study_id, refreshed_at, lessons_fingerprint) VALUES (1, ?, ?, now(), ?)
+      `INSERT INTO report_rollup_state (id, last_progress_id, last_study_id, last_completion_id, refreshed_at, lessons_fingerprint) VALUES (1, ?, ?, ?, now(), ?)
        ON CONFLICT (id) DO UPDATE SET last_progress_id = excluded.last_progress_id, last_study_id = excluded.last_study_id,
-         refreshed_at = excluded.refreshed_at, lessons_fingerprint = excluded.lessons_fingerprint`,
-      [marks!.progress_id, marks!.study_id, marks!.fingerprint],
+         last_completion_id = excluded.last_completion_id, refreshed_at = excluded.refreshed_at, lessons_fingerprint = excluded.lessons_fingerprint`,
+      [marks!.progress_id, marks!.study_id, marks!.completion_id, marks!.fingerprint],
     );
     return outcome;
   });

@@ -1,6 +1,6 @@
 /** The pre-counted figures: refreshed incrementally, and exact however the range falls on months. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Lesson, LessonProgress, StudyTime } from '../../src/courses/index.ts';
+import { CourseCompletion, Lesson, LessonProgress, StudyTime } from '../../src/courses/index.ts';
 import { refreshRollups } from '../../src/reports/index.ts';
 import { wholeMonths } from '../../src/reports/queries/hours.ts';
 import { bootApp, type TestApp } from '../support/app.ts';
@@ -46,6 +46,34 @@ describe('rollups', () => {
     expect(units[1]).toEqual(['Greek A1', 'Unit 1', '2', '4', '2', '50%']);
     expect((await coordinator.get(`/reports/completion?${RANGE}`)).text).toContain('Lesson progress and study hours are counted up to');
     expect(await refreshRollups(t.em(), { wait: true })).toMatchObject({ full: false, skipped: false });
+  });
+
+  it('when a course is completed after a refresh, then the next refresh counts it, once', async () => {
+    const findingWork = async () => tableCells((await coordinator.get(`/reports/completion?${RANGE}`)).text, 'courses').find((r) => r[0] === 'Finding work');
+    expect(await findingWork()).toEqual(['Finding work', '3', '1', '1', '33%']);
+    const em = t.em();
+    em.create(CourseCompletion, { learner: w.l2, course: w.S, completedAt: new Date('2026-09-01T12:00:00Z') });
+    await em.flush();
+    // Until the next refresh the page shows the figures as of the last one (and says when that was).
+    expect(await findingWork()).toEqual(['Finding work', '3', '1', '1', '33%']);
+    expect(await refreshRollups(t.em(), { wait: true })).toEqual({ full: false, learners: 1, skipped: false });
+    expect(await findingWork()).toEqual(['Finding work', '3', '1', '2', '67%']);
+    expect(await refreshRollups(t.em(), { wait: true })).toMatchObject({ full: false, skipped: false });
+    expect(await findingWork()).toEqual(['Finding work', '3', '1', '2', '67%']);
+    // A range that ends before the completion counts it as not yet done.
+    const before = tableCells((await coordinator.get('/reports/completion?from=2026-04-01&to=2026-08-31')).text, 'courses').find((r) => r[0] === 'Finding work');
+    expect(before?.[3]).toBe('0');
+  });
+
+  it('when the lessons of a course change, then the next refresh counts everything again against the new lessons', async () => {
+    const em = t.em();
+    const [, L2] = await em.find(Lesson, { course: w.L }, { orderBy: { position: 'asc' } });
+    L2!.retired = true;
+    await em.flush();
+    expect(await refreshRollups(t.em(), { wait: true })).toMatchObject({ full: true, skipped: false });
+    // Unit 1 of Greek A1 is now the one lesson L1, which l1, l2, l3 and l4 all completed by the end of the range.
+    const units = tableCells((await coordinator.get(`/reports/completion?${RANGE}`)).text, 'units');
+    expect(units[1]).toEqual(['Greek A1', 'Unit 1', '1', '4', '4', '100%']);
   });
 
   it('when the range is cut into whole months, then the months read from the rollup are the ones inside it', () => {

@@ -2,18 +2,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ReportViewer } from '../reports.policy.ts';
 import type { ReportFilters } from '../reports.schemas.ts';
-import { groupOf, scopeCohorts, type Range } from './scope.ts';
-import { raw, rows, sql, type Sql } from './sql.ts';
-
-/**
- * Learner–course pairs the report counts: a learner enrolled during the range in a cohort in scope
- * that is offered the course (the course filter narrows it to one course).
- */
-function offered(viewer: ReportViewer, f: ReportFilters, range: Range): Sql {
-  const course = f.courseId ? sql`AND cc.course_id = ${f.courseId}` : raw('');
-  return sql`SELECT DISTINCT e.learner_id, cc.course_id FROM enrolments e JOIN cohort_courses cc ON cc.cohort_id = e.cohort_id
-    WHERE e.cohort_id IN (${scopeCohorts(viewer, f)}) AND e.enrolled_at < ${range.end} AND (e.withdrawn_at IS NULL OR e.withdrawn_at >= ${range.start}) ${course}`;
-}
+import { learnerGroup, scopeCohorts, type Range } from './scope.ts';
+import { raw, rows, sql } from './sql.ts';
 
 export interface CourseCompletionRow {
   courseId: number;
@@ -47,49 +37,70 @@ export interface CompletionFigures {
 }
 
 /**
- * The three completion tables in one statement, so the learner–course pairs (half a million in a
- * large programme) are worked out once:
- * - per course: learners offered it, learners who opened a lesson of it, learners who completed it,
- *   all by the end of the range;
+ * The three completion tables in one statement, without working out every learner–course pair
+ * (half a million in a large programme): learners are counted together when they share the same
+ * cohorts in scope, the same breakdown group and the same progress (courses opened, courses
+ * completed, units completed, read from report_learner_progress), a few dozen kinds at most, and
+ * each kind is then spread over its courses and units:
+ * - per course: learners offered it (by a cohort of theirs in scope), who opened a lesson of it, who
+ *   completed it, all by the end of the range;
  * - per unit: learners offered its course, and those who completed every current lesson of it by
- *   the end of the range (all lessons done, the last of them before the end);
- * - per breakdown group: learners, learner–course pairs, pairs completed — counted from one row
- *   per learner, so learners are counted once without sorting every pair.
- * Starts and units come from the rollups (rollups.ts).
+ *   the end of the range;
+ * - per breakdown group: learners, learner–course pairs offered, pairs completed.
+ * A learner whose progress goes on past the end of the range has theirs read as it stood then, from
+ * the unit and course rollups (rollups.ts).
  */
 export async function completionFigures(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range): Promise<CompletionFigures> {
+  const course = f.courseId ? sql`AND cc.course_id = ${f.courseId}` : raw('');
+  const by = learnerGroup(f.by, range, 'l.learner_id');
   const result = await rows<{ kind: 'course' | 'unit' | 'group'; r: Record<string, unknown> }>(
     em,
-    sql`WITH o AS MATERIALIZED (${offered(viewer, f, range)}),
-        oc AS MATERIALIZED (
-          SELECT o.learner_id, o.course_id, rp.learner_id IS NOT NULL AS started, cp.learner_id IS NOT NULL AS completed FROM o
-            LEFT JOIN report_course_progress rp ON rp.learner_id = o.learner_id AND rp.course_id = o.course_id AND rp.started_at < ${range.end}
-            LEFT JOIN course_completions cp ON cp.learner_id = o.learner_id AND cp.course_id = o.course_id AND cp.completed_at < ${range.end}
+    sql`WITH l AS MATERIALIZED (
+          SELECT e.learner_id, array_agg(e.cohort_id ORDER BY e.cohort_id) AS cohorts FROM enrolments e
+           WHERE e.cohort_id IN (${scopeCohorts(viewer, f)}) AND e.enrolled_at < ${range.end} AND (e.withdrawn_at IS NULL OR e.withdrawn_at >= ${range.start})
+           GROUP BY e.learner_id
         ),
+        units AS MATERIALIZED (
+          SELECT u.id, u.course_id, u.title, u.position, count(l.id)::int AS lessons FROM course_units u JOIN lessons l ON l.unit_id = u.id AND NOT l.retired GROUP BY u.id
+        ),
+        progress AS (
+          SELECT p.learner_id, p.started_courses, p.completed_courses, p.completed_units FROM report_learner_progress p WHERE p.last_at < ${range.end}
+          UNION ALL
+          SELECT p.learner_id,
+                 ARRAY(SELECT rp.course_id FROM report_course_progress rp WHERE rp.learner_id = p.learner_id AND rp.started_at < ${range.end} ORDER BY 1),
+                 ARRAY(SELECT cp.course_id FROM course_completions cp WHERE cp.learner_id = p.learner_id AND cp.completed_at < ${range.end} ORDER BY 1),
+                 ARRAY(SELECT up.unit_id FROM report_unit_progress up JOIN units ON units.id = up.unit_id
+                        WHERE up.learner_id = p.learner_id AND up.lessons_done >= units.lessons AND up.last_completed_at < ${range.end} ORDER BY 1)
+            FROM report_learner_progress p WHERE p.last_at >= ${range.end}
+        ),
+        kinds AS MATERIALIZED (
+          SELECT l.cohorts, ${by.group} AS g, coalesce(p.started_courses, '{}') AS started, coalesce(p.completed_courses, '{}') AS completed,
+                 coalesce(p.completed_units, '{}') AS units, count(*) AS n
+            FROM l ${by.join} LEFT JOIN progress p ON p.learner_id = l.learner_id
+           GROUP BY 1, 2, 3, 4, 5
+        ),
+        offers AS MATERIALIZED (
+          SELECT s.cohorts, ARRAY(SELECT DISTINCT cc.course_id FROM cohort_courses cc WHERE cc.cohort_id = ANY (s.cohorts) ${course}) AS courses
+            FROM (SELECT DISTINCT cohorts FROM kinds) s
+        ),
+        k AS MATERIALIZED (SELECT kinds.*, offers.courses FROM kinds JOIN offers ON offers.cohorts = kinds.cohorts),
         per_course AS (
-          SELECT oc.course_id, count(*)::int AS learners, count(*) FILTER (WHERE oc.started)::int AS started, count(*) FILTER (WHERE oc.completed)::int AS completed
-            FROM oc GROUP BY oc.course_id
+          SELECT c AS course_id, sum(k.n)::int AS learners, coalesce(sum(k.n) FILTER (WHERE c = ANY (k.started)), 0)::int AS started,
+                 coalesce(sum(k.n) FILTER (WHERE c = ANY (k.completed)), 0)::int AS completed
+            FROM k, unnest(k.courses) AS c GROUP BY c
         ),
         course_rows AS (SELECT pc.course_id AS "courseId", c.title, pc.learners, pc.started, pc.completed FROM per_course pc JOIN courses c ON c.id = pc.course_id),
-        units AS (
-          SELECT u.id, u.course_id, u.title, u.position, count(l.id)::int AS lessons FROM course_units u JOIN lessons l ON l.unit_id = u.id AND NOT l.retired
-           WHERE u.course_id IN (SELECT course_id FROM per_course) GROUP BY u.id
-        ),
         done AS (
-          SELECT up.unit_id, count(*)::int AS n FROM report_unit_progress up JOIN units ON units.id = up.unit_id
-            JOIN o ON o.learner_id = up.learner_id AND o.course_id = up.course_id
-           WHERE up.lessons_done >= units.lessons AND up.last_completed_at < ${range.end}
-           GROUP BY up.unit_id
+          SELECT u AS unit_id, sum(k.n)::int AS n FROM k, unnest(k.units) AS u JOIN units ON units.id = u WHERE units.course_id = ANY (k.courses) GROUP BY u
         ),
         unit_rows AS (
           SELECT units.id AS "unitId", c.title AS "courseTitle", units.title, units.lessons, pc.learners, coalesce(done.n, 0)::int AS completed, units.course_id, units.position
             FROM units JOIN courses c ON c.id = units.course_id JOIN per_course pc ON pc.course_id = units.course_id LEFT JOIN done ON done.unit_id = units.id
         ),
-        per_learner AS (SELECT oc.learner_id, count(*) AS offered, count(*) FILTER (WHERE oc.completed) AS completed FROM oc GROUP BY oc.learner_id),
-        x AS (SELECT ${groupOf(f.by, range)} AS g, pl.offered, pl.completed FROM per_learner pl JOIN users u ON u.id = pl.learner_id),
         group_rows AS (
-          SELECT g AS "group", count(*)::int AS learners, coalesce(sum(offered), 0)::int AS offered, coalesce(sum(completed), 0)::int AS completed
-            FROM x GROUP BY GROUPING SETS ((g), ())
+          SELECT g AS "group", sum(n)::int AS learners, coalesce(sum(n * cardinality(courses)), 0)::int AS offered,
+                 coalesce(sum(n * (SELECT count(*) FROM unnest(completed) AS c WHERE c = ANY (courses))), 0)::int AS completed
+            FROM k WHERE cardinality(courses) > 0 GROUP BY GROUPING SETS ((g), ())
         )
         SELECT 'course' AS kind, to_jsonb(course_rows) AS r FROM course_rows
         UNION ALL SELECT 'unit', to_jsonb(unit_rows) FROM unit_rows

@@ -82,6 +82,15 @@ export function groupOf(by: Breakdown, range: Range): Sql {
   }
 }
 
+/**
+ * The breakdown group of the learner whose id is `learner`, and the join to their users row `u`
+ * it needs: none for a report without a breakdown, which then does not look up every learner.
+ */
+export function learnerGroup(by: Breakdown, range: Range, learner: string): { group: Sql; join: Sql } {
+  if (by === 'none') return { group: groupOf(by, range), join: raw('') };
+  return { group: groupOf(by, range), join: raw(`JOIN users u ON u.id = ${learner}`) };
+}
+
 /** The fixed groups of a breakdown, in the order tables show them (nationalities come from the data). */
 export function knownGroups(by: Breakdown): readonly string[] {
   switch (by) {
