@@ -2,7 +2,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ReportViewer } from '../reports.policy.ts';
 import type { ReportFilters } from '../reports.schemas.ts';
-import { groupOf, population, scopeProgrammes, type Range } from './scope.ts';
+import { learnerGroup, population, scopeProgrammes, type Range } from './scope.ts';
 import { rows, sql } from './sql.ts';
 
 export interface AllowanceMonth {
@@ -79,6 +79,7 @@ export interface AllowanceGroup {
 }
 
 export async function allowancesByGroup(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range): Promise<AllowanceGroup[]> {
+  const by = learnerGroup(f.by, range, 'pop.learner_id');
   const result = await rows<{ group: string | null; learners: number; issued_learners: number; issued: string | null; used: string | null }>(
     em,
     sql`WITH pop AS (${population(viewer, f, range)}),
@@ -94,7 +95,7 @@ export async function allowancesByGroup(em: EntityManager, viewer: ReportViewer,
            GROUP BY d.learner_id
         ),
         x AS (
-          SELECT ${groupOf(f.by, range)} AS g, iss.mb, spent.bytes FROM pop JOIN users u ON u.id = pop.learner_id
+          SELECT ${by.group} AS g, iss.mb, spent.bytes FROM pop ${by.join}
             LEFT JOIN iss ON iss.learner_id = pop.learner_id LEFT JOIN spent ON spent.learner_id = pop.learner_id
         )
         SELECT g AS "group", count(*)::int AS learners, count(mb)::int AS issued_learners, sum(mb) AS issued, sum(bytes) AS used

@@ -2,7 +2,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ReportViewer } from '../reports.policy.ts';
 import type { ReportFilters } from '../reports.schemas.ts';
-import { groupOf, scopeCohorts, type Range } from './scope.ts';
+import { learnerGroup, scopeCohorts, type Range } from './scope.ts';
 import { raw, rows, sql, type Sql } from './sql.ts';
 
 /**
@@ -55,6 +55,7 @@ export interface AssignmentFigures {
  * their hand-ins, grades and graded versions) are worked out once for both.
  */
 export async function assignmentFigures(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range): Promise<AssignmentFigures> {
+  const by = learnerGroup(f.by, range, 'd.learner_id');
   const result = await rows<{ kind: 'assignment' | 'group'; r: Record<string, unknown> }>(
     em,
     sql`WITH d AS MATERIALIZED (${due(viewer, f, range)}),
@@ -67,7 +68,7 @@ export async function assignmentFigures(em: EntityManager, viewer: ReportViewer,
           SELECT a.id, a.title, a.due_at, pa.expected, pa.turned_in, pa.graded, pa.median::text AS median, row_number() OVER (ORDER BY a.due_at, a.id) AS ord
             FROM per_assignment pa JOIN assignments a ON a.id = pa.assignment_id
         ),
-        x AS (SELECT ${groupOf(f.by, range)} AS g, d.learner_id, d.turned_in, d.turnaround FROM d JOIN users u ON u.id = d.learner_id),
+        x AS (SELECT ${by.group} AS g, d.learner_id, d.turned_in, d.turnaround FROM d ${by.join}),
         group_rows AS (
           SELECT g AS "group", count(DISTINCT learner_id)::int AS learners, count(*)::int AS expected,
                  count(*) FILTER (WHERE turned_in)::int AS turned_in,

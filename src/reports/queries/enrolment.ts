@@ -2,7 +2,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ReportViewer } from '../reports.policy.ts';
 import type { ReportFilters } from '../reports.schemas.ts';
-import { groupOf, scopeCohorts, type Range } from './scope.ts';
+import { learnerGroup, scopeCohorts, type Range } from './scope.ts';
 import { raw, rows, sql } from './sql.ts';
 
 export interface EnrolmentGroup {
@@ -21,6 +21,7 @@ export interface EnrolmentGroup {
 
 export async function enrolmentByGroup(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range): Promise<EnrolmentGroup[]> {
   const course = f.courseId ? sql`AND s.course_id = ${f.courseId}` : raw('');
+  const by = learnerGroup(f.by, range, 'l.learner_id');
   const result = await rows<Record<keyof EnrolmentGroup, string | number | null>>(
     em,
     sql`WITH e AS (
@@ -36,8 +37,8 @@ export async function enrolmentByGroup(em: EntityManager, viewer: ReportViewer, 
              AND s.learner_id IN (SELECT learner_id FROM l)
            GROUP BY s.learner_id
         ), x AS (
-          SELECT ${groupOf(f.by, range)} AS g, l.first_enrolled, l.withdrew, act.learner_id AS active, act.last_day
-            FROM l JOIN users u ON u.id = l.learner_id LEFT JOIN act ON act.learner_id = l.learner_id
+          SELECT ${by.group} AS g, l.first_enrolled, l.withdrew, act.learner_id AS active, act.last_day
+            FROM l ${by.join} LEFT JOIN act ON act.learner_id = l.learner_id
         )
         SELECT g AS "group", count(*)::int AS enrolled,
                count(*) FILTER (WHERE first_enrolled >= ${range.start})::int AS joined,

@@ -2,7 +2,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ReportViewer } from '../reports.policy.ts';
 import type { ReportFilters } from '../reports.schemas.ts';
-import { groupOf, population, scopeCohorts, type Range } from './scope.ts';
+import { learnerGroup, population, scopeCohorts, type Range } from './scope.ts';
 import { raw, rows, sql, type Sql } from './sql.ts';
 
 /**
@@ -68,13 +68,14 @@ export interface HoursGroup {
 }
 
 export async function hoursByGroup(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range, expected: Expected, today: string): Promise<HoursGroup[]> {
+  const by = learnerGroup(f.by, range, 'pop.learner_id');
   const result = await rows<Record<string, string | number | null>>(
     em,
     sql`WITH pop AS (${population(viewer, f, range)}),
         st AS (${studied(f, range, raw('SELECT learner_id FROM pop'), today)}),
         x AS (
-          SELECT ${groupOf(f.by, range)} AS g, coalesce(st.lang, 0) AS lang, coalesce(st.soft, 0) AS soft
-            FROM pop JOIN users u ON u.id = pop.learner_id LEFT JOIN st ON st.learner_id = pop.learner_id
+          SELECT ${by.group} AS g, coalesce(st.lang, 0) AS lang, coalesce(st.soft, 0) AS soft
+            FROM pop ${by.join} LEFT JOIN st ON st.learner_id = pop.learner_id
         )
         SELECT g AS "group", count(*)::int AS learners,
                coalesce(avg(lang), 0) / 3600.0 AS lang_avg, coalesce(avg(soft), 0) / 3600.0 AS soft_avg,

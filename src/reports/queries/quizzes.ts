@@ -2,7 +2,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ReportViewer } from '../reports.policy.ts';
 import type { ReportFilters } from '../reports.schemas.ts';
-import { groupOf, population, type Range } from './scope.ts';
+import { learnerGroup, population, type Range } from './scope.ts';
 import { raw, rows, sql, type Sql } from './sql.ts';
 
 /**
@@ -49,6 +49,7 @@ export interface QuizFigures {
  * first and only then given their titles.
  */
 export async function quizFigures(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range): Promise<QuizFigures> {
+  const by = learnerGroup(f.by, range, 'pl.learner_id');
   const result = await rows<{ kind: 'quiz' | 'group'; r: Record<string, unknown> }>(
     em,
     sql`WITH b AS MATERIALIZED (${best(viewer, f, range)}),
@@ -64,7 +65,7 @@ export async function quizFigures(em: EntityManager, viewer: ReportViewer, f: Re
         per_learner AS (
           SELECT b.learner_id, count(*) AS taken, sum(b.best) AS best_sum, count(*) FILTER (WHERE b.passed) AS passed FROM b GROUP BY b.learner_id
         ),
-        x AS (SELECT ${groupOf(f.by, range)} AS g, pl.* FROM per_learner pl JOIN users u ON u.id = pl.learner_id),
+        x AS (SELECT ${by.group} AS g, pl.* FROM per_learner pl ${by.join}),
         group_rows AS (
           SELECT g AS "group", count(*)::int AS learners, coalesce(sum(taken), 0)::int AS taken, sum(best_sum)::numeric / sum(taken) AS average,
                  coalesce(sum(passed), 0)::int AS passed
