@@ -39,4 +39,9 @@ export interface ReportFilters {
   to: string;
   by: Breakdown;
   timeZone: string;
+  /**
+   * The cohorts in scope once looked up (settleScope): report statements then name them, so
+   * PostgreSQL knows how many learners to expect instead of guessing a few thousand.
+   */
+  cohortIds?: readonly number[];
 }

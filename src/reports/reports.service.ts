@@ -13,7 +13,7 @@ import { completionFigures } from './queries/completion.ts';
 import { enrolmentByGroup, enrolmentOverTime } from './queries/enrolment.ts';
 import { hoursByGroup, learnerHoursPage, type Expected, type LearnerHours } from './queries/hours.ts';
 import { quizFigures } from './queries/quizzes.ts';
-import { knownGroups, settleRange, type Range } from './queries/scope.ts';
+import { knownGroups, settleRange, settleScope, type Range } from './queries/scope.ts';
 import { reportViewer, type ReportViewer } from './reports.policy.ts';
 import type { Breakdown, FiltersInput, ReportFilters } from './reports.schemas.ts';
 import { percent, splitTotal, type Column, type ReportData, type ReportTable, type Row } from './report-table.ts';
@@ -112,7 +112,8 @@ export interface ReportContext {
 export async function buildReport(name: ReportName, ctx: ReportContext): Promise<ReportData> {
   const viewer = requireViewer(ctx.actor);
   const range = await settleRange(ctx.em, ctx.filters);
-  return builders[name](ctx, viewer, range);
+  const filters = await settleScope(ctx.em, viewer, ctx.filters);
+  return builders[name]({ ...ctx, filters }, viewer, range);
 }
 
 const builders: Record<ReportName, (ctx: ReportContext, viewer: ReportViewer, range: Range) => Promise<ReportData>> = {
@@ -358,10 +359,11 @@ function sixMonthsAfter(from: string): string {
 export async function* learnerHours(ctx: ReportContext): AsyncGenerator<LearnerHours[]> {
   const viewer = requireViewer(ctx.actor);
   const range = await settleRange(ctx.em, ctx.filters);
-  const { expected } = await expectedHours(ctx.em, ctx.filters, range, ctx.targets, ctx.today);
+  const filters = await settleScope(ctx.em, viewer, ctx.filters);
+  const { expected } = await expectedHours(ctx.em, filters, range, ctx.targets, ctx.today);
   let after = 0;
   for (;;) {
-    const page = await learnerHoursPage(ctx.em, viewer, ctx.filters, range, expected, ctx.today, after);
+    const page = await learnerHoursPage(ctx.em, viewer, filters, range, expected, ctx.today, after);
     if (page.length === 0) return;
     yield page;
     after = page[page.length - 1]!.id;

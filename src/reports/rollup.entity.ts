@@ -1,9 +1,10 @@
 import { defineEntity, p } from '@mikro-orm/core';
 
 /**
- * Pre-aggregated figures the reports read instead of millions of progress and study-time rows.
- * Written only by rollups.ts from the courses slice's tables; ids are plain columns (no foreign
- * keys), so a rollup never stands in the way of what the courses slice does with its records.
+ * Pre-aggregated figures the reports read instead of millions of progress, study-time and data-use
+ * rows. Written only by rollups.ts from the courses and allowances slices' tables; ids are plain
+ * columns (no foreign keys), so a rollup never stands in the way of what those slices do with
+ * their records.
  */
 
 /** One learner in one unit: lessons done (current lessons only), first start, latest completion. */
@@ -73,6 +74,21 @@ const ReportLearnerProgressSchema = defineEntity({
 export class ReportLearnerProgress extends ReportLearnerProgressSchema.class {}
 ReportLearnerProgressSchema.setClass(ReportLearnerProgress);
 
+/** Bytes Dars sent one learner in one calendar month (the learner's own days, as data use counts them). */
+const ReportDataMonthSchema = defineEntity({
+  name: 'ReportDataMonth',
+  tableName: 'report_data_months',
+  indexes: [{ properties: ['month', 'learnerId'] }],
+  properties: {
+    learnerId: p.integer().primary().autoincrement(false),
+    /** First day of the month. */
+    month: p.date().primary(),
+    bytes: p.bigint('number'),
+  },
+});
+export class ReportDataMonth extends ReportDataMonthSchema.class {}
+ReportDataMonthSchema.setClass(ReportDataMonth);
+
 /** How far the rollups have read: the last ids seen and when, and the lessons they were counted against. */
 const ReportRollupStateSchema = defineEntity({
   name: 'ReportRollupState',
@@ -91,4 +107,4 @@ const ReportRollupStateSchema = defineEntity({
 export class ReportRollupState extends ReportRollupStateSchema.class {}
 ReportRollupStateSchema.setClass(ReportRollupState);
 
-export { ReportUnitProgressSchema, ReportCourseProgressSchema, ReportStudyMonthSchema, ReportLearnerProgressSchema, ReportRollupStateSchema };
+export { ReportUnitProgressSchema, ReportCourseProgressSchema, ReportStudyMonthSchema, ReportLearnerProgressSchema, ReportDataMonthSchema, ReportRollupStateSchema };

@@ -1,12 +1,15 @@
 /**
  * Keeps the report rollups (rollup.entity.ts) up to date, incrementally, so that a report reads a
- * few hundred thousand pre-counted rows instead of millions of progress and study-time rows.
+ * few hundred thousand pre-counted rows instead of millions of progress, study-time and data-use
+ * rows.
  *
  * A refresh finds what changed since the previous one — new rows by id, completions and study days
- * by their indexed times — and recounts only that: the units and courses of learners whose
- * progress moved, and the study months that moved. The first refresh (or one after a course
- * import changed which lessons count) counts everything. Reading the courses slice's tables is the
- * reports' sanctioned exception (see queries/scope.ts); only the rollups are written.
+ * by their indexed times — and recounts only that: the units, courses and progress rows of
+ * learners whose progress moved or who completed a course, the study months that moved, and the
+ * data-use months from the one before the last refresh on. The first refresh (or one after a
+ * course import changed which lessons count) counts everything. Reading the courses and allowances
+ * slices' tables is the reports' sanctioned exception (see queries/scope.ts); only the rollups are
+ * written.
  *
  * Refreshes run in the background every REPORT_REFRESH_MINUTES (startRollupRefresher), one at a
  * time across processes (an advisory lock); pages say how recent their figures are.
@@ -45,6 +48,9 @@ const studyRows = (where: string) => `INSERT INTO report_study_months (learner_i
   SELECT s.learner_id, s.course_id, date_trunc('month', s.day)::date, sum(s.seconds) FROM study_time s WHERE ${where}
    GROUP BY s.learner_id, s.course_id, date_trunc('month', s.day)`;
 
+const dataRows = (where: string) => `INSERT INTO report_data_months (learner_id, month, bytes)
+  SELECT d.learner_id, date_trunc('month', d.day)::date, sum(d.bytes) FROM data_usage d WHERE ${where} GROUP BY d.learner_id, date_trunc('month', d.day)`;
+
 export interface RefreshOutcome {
   /** Everything was counted again. */
   full: boolean;
@@ -76,11 +82,12 @@ export async function refreshRollups(em: EntityManager, opts: { wait?: boolean }
     }[];
     let outcome: RefreshOutcome;
     if (!state || state.lessons_fingerprint !== marks!.fingerprint) {
-      await run('TRUNCATE report_unit_progress, report_course_progress, report_study_months, report_learner_progress');
+      await run('TRUNCATE report_unit_progress, report_course_progress, report_study_months, report_learner_progress, report_data_months');
       await run(unitRows('true'));
       await run(courseRows('true'));
       await run(learnerRows('true'));
       await run(studyRows('true'));
+      await run(dataRows('true'));
       outcome = { full: true, learners: 0, skipped: false };
     } else {
       const since = state.refreshed_at;
@@ -116,6 +123,21 @@ export async function refreshRollups(em: EntityManager, opts: { wait?: boolean }
       );
       await run('DELETE FROM report_study_months m USING report_dirty_study d WHERE m.learner_id = d.learner_id AND m.month >= d.from_month');
       await run(studyRows('EXISTS (SELECT 1 FROM report_dirty_study d WHERE d.learner_id = s.learner_id AND s.day >= d.from_month)'));
+      // Data use is added to the learner's row of the day as it is metered, so the months from the
+      // one before the last refresh on are counted again. Rows have no id to tell a late write to an
+      // older day (a restore, a correction): the sums before that month are compared, and all
+      // months are counted again when they differ.
+      const fromMonth = `date_trunc('month', (?::timestamptz - ${MARGIN})::date - 1)::date`;
+      await run(`DELETE FROM report_data_months WHERE month >= ${fromMonth}`, [since]);
+      await run(dataRows(`d.day >= ${fromMonth}`), [since]);
+      const [older] = (await run(
+        `SELECT (SELECT coalesce(sum(bytes), 0) FROM data_usage WHERE day < ${fromMonth}) <> (SELECT coalesce(sum(bytes), 0) FROM report_data_months WHERE month < ${fromMonth}) AS differ`,
+        [since, since],
+      )) as { differ: boolean }[];
+      if (older!.differ) {
+        await run(`DELETE FROM report_data_months WHERE month < ${fromMonth}`, [since]);
+        await run(dataRows(`d.day < ${fromMonth}`), [since]);
+      }
       const [n] = (await run('SELECT (SELECT count(*) FROM report_dirty_learners) + (SELECT count(*) FROM report_dirty_study) AS n')) as { n: string }[];
       outcome = { full: false, learners: Number(n!.n), skipped: false };
     }

@@ -1,5 +1,6 @@
 /** The pre-counted figures: refreshed incrementally, and exact however the range falls on months. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataUsage } from '../../src/allowances/index.ts';
 import { CourseCompletion, Lesson, LessonProgress, StudyTime } from '../../src/courses/index.ts';
 import { refreshRollups } from '../../src/reports/index.ts';
 import { wholeMonths } from '../../src/reports/queries/hours.ts';
@@ -63,6 +64,34 @@ describe('rollups', () => {
     // A range that ends before the completion counts it as not yet done.
     const before = tableCells((await coordinator.get('/reports/completion?from=2026-04-01&to=2026-08-31')).text, 'courses').find((r) => r[0] === 'Finding work');
     expect(before?.[3]).toBe('0');
+  });
+
+  it('when data use is recorded after a refresh, then the next refresh counts it, once, whatever day it is for', async () => {
+    const used = async (query: string) => tableCells((await coordinator.get(`/reports/allowances?${query}`)).text, 'allowance-groups').at(-1)!.at(-1);
+    expect(await used(RANGE)).toBe('400');
+    const em = t.em();
+    // A day long before the last refresh (as a restore or a correction would write it).
+    em.create(DataUsage, { learner: w.l1, day: '2026-07-20', bytes: 50_000_000 });
+    await em.flush();
+    expect(await used(RANGE)).toBe('400');
+    await refreshRollups(t.em(), { wait: true });
+    expect(await used(RANGE)).toBe('450');
+    await refreshRollups(t.em(), { wait: true });
+    expect(await used(RANGE)).toBe('450');
+    // From 6 July: l1's 5 July is left out, l3's 10 July and l1's 20 July are in, read from the days themselves.
+    expect(await used('from=2026-07-06&to=2026-09-30')).toBe('150');
+
+    // Today, as metering writes it: the month it falls in is counted again by every refresh.
+    const now = new Date();
+    const today = now.toISOString().slice(0, 10);
+    const month = `from=${today.slice(0, 8)}01&to=${new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 0)).toISOString().slice(0, 10)}`;
+    expect(await used(month)).toBe('0');
+    em.create(DataUsage, { learner: w.l1, day: today, bytes: 20_000_000 });
+    await em.flush();
+    await refreshRollups(t.em(), { wait: true });
+    expect(await used(month)).toBe('20');
+    await refreshRollups(t.em(), { wait: true });
+    expect(await used(month)).toBe('20');
   });
 
   it('when the lessons of a course change, then the next refresh counts everything again against the new lessons', async () => {

@@ -2,8 +2,28 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ReportViewer } from '../reports.policy.ts';
 import type { ReportFilters } from '../reports.schemas.ts';
+import { wholeMonths } from './hours.ts';
 import { learnerGroup, population, scopeProgrammes, type Range } from './scope.ts';
-import { rows, sql } from './sql.ts';
+import { raw, rows, sql, type Sql } from './sql.ts';
+
+/**
+ * Bytes each learner used per month of the range, as (learner_id, month, bytes) rows: the calendar
+ * months wholly inside the range from the monthly rollup (rollups.ts), the days before and after
+ * them from data use itself. A month is read whole only when the range covers its last day: a
+ * learner's day may run ahead of the viewer's, so "up to today" is not the whole month.
+ */
+function dataUsed(range: Range, learners: Sql): Sql {
+  const months = wholeMonths(range, '9999-12-31');
+  const days = months
+    ? sql`((d.day >= ${range.from}::date AND d.day < ${months.from}::date) OR (d.day >= ${months.to}::date AND d.day <= ${range.to}::date))`
+    : sql`(d.day >= ${range.from}::date AND d.day <= ${range.to}::date)`;
+  const fromRollup = months
+    ? sql`SELECT m.learner_id, m.month, m.bytes FROM report_data_months m
+           WHERE m.month >= ${months.from}::date AND m.month < ${months.to}::date AND m.learner_id IN (${learners})
+          UNION ALL `
+    : raw('');
+  return sql`${fromRollup}SELECT d.learner_id, date_trunc('month', d.day)::date, d.bytes FROM data_usage d WHERE ${days} AND d.learner_id IN (${learners})`;
+}
 
 export interface AllowanceMonth {
   /** First day of the month (YYYY-MM-01). */
@@ -20,20 +40,20 @@ export interface AllowanceMonth {
 }
 
 /**
- * Months are grouped as timestamps and written as text only once per month: formatting a date
- * for each of a million daily rows before grouping took as long as the rest of the query.
+ * Months are written as text only once per month. Learners are counted per month by grouping the
+ * issues per learner first: counting distinct learners sorted a quarter of a million issues.
  */
 export async function allowancesByMonth(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range): Promise<AllowanceMonth[]> {
   const issued = await rows<{ month: string; unit: 'megabytes' | 'airtime'; currency: string | null; learners: number; issued: string }>(
     em,
-    sql`SELECT to_char(m, 'YYYY-MM-DD') AS month, unit, currency, learners, issued FROM (
-          SELECT date_trunc('month', i.period_start) AS m, i.unit, i.currency, count(DISTINCT i.learner_id)::int AS learners, sum(i.amount) AS issued
+    sql`SELECT to_char(m, 'YYYY-MM-DD') AS month, unit, currency, count(*)::int AS learners, sum(amount) AS issued FROM (
+          SELECT date_trunc('month', i.period_start) AS m, i.unit, i.currency, i.learner_id, sum(i.amount) AS amount
             FROM allowance_issues i JOIN allowance_schemes s ON s.id = i.scheme_id
            WHERE s.programme_id IN (${scopeProgrammes(viewer, f)}) AND i.status <> 'cancelled'
              AND i.period_start >= ${range.from}::date AND i.period_start <= ${range.to}::date
              AND i.learner_id IN (${population(viewer, f, range)})
-           GROUP BY 1, 2, 3
-        ) t`,
+           GROUP BY 1, 2, 3, 4
+        ) t GROUP BY m, unit, currency`,
   );
   const budgets = await rows<{ month: string; unit: 'megabytes' | 'airtime'; currency: string | null; budget: string }>(
     em,
@@ -47,11 +67,8 @@ export async function allowancesByMonth(em: EntityManager, viewer: ReportViewer,
   );
   const used = await rows<{ month: string; bytes: string }>(
     em,
-    sql`SELECT to_char(m, 'YYYY-MM-DD') AS month, bytes FROM (
-          SELECT date_trunc('month', d.day) AS m, sum(d.bytes) AS bytes FROM data_usage d
-           WHERE d.day >= ${range.from}::date AND d.day <= ${range.to}::date AND d.learner_id IN (${population(viewer, f, range)})
-           GROUP BY 1
-        ) t`,
+    sql`WITH pop AS MATERIALIZED (${population(viewer, f, range)})
+        SELECT to_char(month, 'YYYY-MM-DD') AS month, sum(bytes) AS bytes FROM (${dataUsed(range, raw('SELECT learner_id FROM pop'))}) u (learner_id, month, bytes) GROUP BY month`,
   );
   const out = new Map<string, AllowanceMonth>();
   const row = (month: string, unit: 'megabytes' | 'airtime', currency: string | null) => {
@@ -90,9 +107,7 @@ export async function allowancesByGroup(em: EntityManager, viewer: ReportViewer,
            GROUP BY i.learner_id
         ),
         spent AS (
-          SELECT d.learner_id, sum(d.bytes) AS bytes FROM data_usage d
-           WHERE d.day >= ${range.from}::date AND d.day <= ${range.to}::date AND d.learner_id IN (SELECT learner_id FROM pop)
-           GROUP BY d.learner_id
+          SELECT u.learner_id, sum(u.bytes) AS bytes FROM (${dataUsed(range, raw('SELECT learner_id FROM pop'))}) u (learner_id, month, bytes) GROUP BY u.learner_id
         ),
         x AS (
           SELECT ${by.group} AS g, iss.mb, spent.bytes FROM pop ${by.join}

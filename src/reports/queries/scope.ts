@@ -30,6 +30,7 @@ export async function settleRange(em: EntityManager, f: Pick<ReportFilters, 'fro
 
 /** The cohorts a report counts: the viewer's, narrowed by the programme, site, cohort and course filters. */
 export function scopeCohorts(viewer: ReportViewer, f: ReportFilters): Sql {
+  if (f.cohortIds) return sql`SELECT unnest(${`{${f.cohortIds.join(',')}}`}::int[])`;
   const where: Sql[] = [raw('true')];
   if (viewer.coordinatorId !== null) where.push(sql`c.programme_id IN (SELECT pc.programme_id FROM programme_coordinators pc WHERE pc.user_id = ${viewer.coordinatorId})`);
   if (f.programmeId) where.push(sql`c.programme_id = ${f.programmeId}`);
@@ -37,6 +38,17 @@ export function scopeCohorts(viewer: ReportViewer, f: ReportFilters): Sql {
   if (f.cohortId) where.push(sql`c.id = ${f.cohortId}`);
   if (f.courseId) where.push(sql`c.id IN (SELECT cc.cohort_id FROM cohort_courses cc WHERE cc.course_id = ${f.courseId})`);
   return sql`SELECT c.id FROM cohorts c WHERE ${join(where, ' AND ')}`;
+}
+
+/**
+ * The filters with the cohorts in scope looked up once. Given as a list, their number is known
+ * when each report statement is planned: as a condition on the coordinator's programmes it was
+ * guessed at a handful of cohorts and a few thousand learners, and half a million rows were then
+ * sorted where a hash table would do.
+ */
+export async function settleScope(em: EntityManager, viewer: ReportViewer, f: ReportFilters): Promise<ReportFilters> {
+  const [r] = await rows<{ ids: number[] }>(em, sql`SELECT coalesce(array_agg(c.id ORDER BY c.id), '{}') AS ids FROM (${scopeCohorts(viewer, { ...f, cohortIds: undefined })}) c`);
+  return { ...f, cohortIds: r!.ids.map(Number) };
 }
 
 /** The programmes of the cohorts in scope (allowance schemes and budgets belong to programmes). */
