@@ -12,8 +12,13 @@ import { rollupsRefreshedAt } from './rollups.ts';
 import { REPORTS, buildReport, donorReport, filterOptions, learnerHours, learnerHoursColumns, settleFilters, type FilterOptions, type HourTargets, type ReportName } from './reports.service.ts';
 import type { ReportData } from './report-table.ts';
 
-/** Reports whose figures partly come from the rollups (rollups.ts). */
-const ROLLUP_REPORTS = new Set<ReportName>(['completion', 'hours']);
+/** Reports whose figures partly come from the rollups (rollups.ts), and the note that says how recent they are. */
+const ROLLUP_REPORTS = new Map<ReportName, string>([
+  ['completion', 'reports:notes.rollups'],
+  ['hours', 'reports:notes.rollups'],
+  ['quizzes', 'reports:notes.rollupsQuizzes'],
+  ['allowances', 'reports:notes.rollupsDataUse'],
+]);
 
 type Problems = Record<string, { key: string; vars?: Record<string, unknown> }>;
 
@@ -123,10 +128,11 @@ export function reportsRoutes({ orm, minCell, targets, now = () => new Date() }:
       const { filters, options, errors, values } = await filtersOf(req, actor);
       const data = await buildReport(name, { em: em(), actor, filters, targets, today: localDay(now(), actor.timeZone) });
       const r = readerOf(res, filters);
-      if (ROLLUP_REPORTS.has(name)) {
+      const rollupNote = ROLLUP_REPORTS.get(name);
+      if (rollupNote) {
         // These figures come from the rollups: say how recent they are.
         const at = await rollupsRefreshedAt(em());
-        data.notes.push(at ? { key: 'reports:notes.rollups', vars: { at: formatDateTime(at, r.language, r.timeZone) } } : { key: 'reports:notes.rollupsPending' });
+        data.notes.push(at ? { key: rollupNote, vars: { at: formatDateTime(at, r.language, r.timeZone) } } : { key: 'reports:notes.rollupsPending' });
       }
       if (errors) res.status(422);
       res.render('reports/report', {

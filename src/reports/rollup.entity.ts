@@ -1,10 +1,10 @@
 import { defineEntity, p } from '@mikro-orm/core';
 
 /**
- * Pre-aggregated figures the reports read instead of millions of progress, study-time and data-use
- * rows. Written only by rollups.ts from the courses and allowances slices' tables; ids are plain
- * columns (no foreign keys), so a rollup never stands in the way of what those slices do with
- * their records.
+ * Pre-aggregated figures the reports read instead of millions of progress, study-time, quiz and
+ * data-use rows. Written only by rollups.ts from the courses and allowances slices' tables; ids
+ * are plain columns (no foreign keys), so a rollup never stands in the way of what those slices do
+ * with their records.
  */
 
 /** One learner in one unit: lessons done (current lessons only), first start, latest completion. */
@@ -89,6 +89,27 @@ const ReportDataMonthSchema = defineEntity({
 export class ReportDataMonth extends ReportDataMonthSchema.class {}
 ReportDataMonthSchema.setClass(ReportDataMonth);
 
+/**
+ * One learner's attempts at one quiz: the best score, whether any passed, how many, and the first and
+ * last submitted. A range holding both is counted from this row; one that cuts between them reads
+ * the attempts themselves.
+ */
+const ReportQuizBestSchema = defineEntity({
+  name: 'ReportQuizBest',
+  tableName: 'report_quiz_best',
+  properties: {
+    learnerId: p.integer().primary().autoincrement(false),
+    lessonId: p.integer().primary().autoincrement(false),
+    firstAt: p.datetime(),
+    lastAt: p.datetime(),
+    best: p.integer(),
+    passed: p.boolean(),
+    attempts: p.integer(),
+  },
+});
+export class ReportQuizBest extends ReportQuizBestSchema.class {}
+ReportQuizBestSchema.setClass(ReportQuizBest);
+
 /** How far the rollups have read: the last ids seen and when, and the lessons they were counted against. */
 const ReportRollupStateSchema = defineEntity({
   name: 'ReportRollupState',
@@ -99,6 +120,7 @@ const ReportRollupStateSchema = defineEntity({
     lastStudyId: p.integer(),
     /** Course completions are read by id too: one may come without a lesson completed in the same refresh. */
     lastCompletionId: p.integer().default(0),
+    lastQuizAttemptId: p.integer().default(0),
     refreshedAt: p.datetime(),
     /** Which lessons count, and in which unit: when a course import changes it, the unit rollup is rebuilt. */
     lessonsFingerprint: p.string().length(32),
@@ -107,4 +129,4 @@ const ReportRollupStateSchema = defineEntity({
 export class ReportRollupState extends ReportRollupStateSchema.class {}
 ReportRollupStateSchema.setClass(ReportRollupState);
 
-export { ReportUnitProgressSchema, ReportCourseProgressSchema, ReportStudyMonthSchema, ReportLearnerProgressSchema, ReportDataMonthSchema, ReportRollupStateSchema };
+export { ReportUnitProgressSchema, ReportCourseProgressSchema, ReportStudyMonthSchema, ReportLearnerProgressSchema, ReportDataMonthSchema, ReportQuizBestSchema, ReportRollupStateSchema };

@@ -5,8 +5,9 @@
  *
  * A refresh finds what changed since the previous one — new rows by id, completions and study days
  * by their indexed times — and recounts only that: the units, courses and progress rows of
- * learners whose progress moved or who completed a course, the study months that moved, and the
- * data-use months from the one before the last refresh on. The first refresh (or one after a
+ * learners whose progress moved or who completed a course, the study months that moved, the
+ * learner–quiz pairs with new attempts, and the data-use months from the one before the last
+ * refresh on. The first refresh (or one after a
  * course import changed which lessons count) counts everything. Reading the courses and allowances
  * slices' tables is the reports' sanctioned exception (see queries/scope.ts); only the rollups are
  * written.
@@ -48,6 +49,9 @@ const studyRows = (where: string) => `INSERT INTO report_study_months (learner_i
   SELECT s.learner_id, s.course_id, date_trunc('month', s.day)::date, sum(s.seconds) FROM study_time s WHERE ${where}
    GROUP BY s.learner_id, s.course_id, date_trunc('month', s.day)`;
 
+const quizRows = (where: string) => `INSERT INTO report_quiz_best (learner_id, lesson_id, first_at, last_at, best, passed, attempts)
+  SELECT qa.learner_id, qa.lesson_id, min(qa.submitted_at), max(qa.submitted_at), max(qa.score), bool_or(qa.passed), count(*)
+    FROM quiz_attempts qa WHERE ${where} GROUP BY qa.learner_id, qa.lesson_id`;
 const dataRows = (where: string) => `INSERT INTO report_data_months (learner_id, month, bytes)
   SELECT d.learner_id, date_trunc('month', d.day)::date, sum(d.bytes) FROM data_usage d WHERE ${where} GROUP BY d.learner_id, date_trunc('month', d.day)`;
 
@@ -70,24 +74,26 @@ export async function refreshRollups(em: EntityManager, opts: { wait?: boolean }
     }
     const [marks] = (await run(
       `SELECT coalesce((SELECT max(id) FROM lesson_progress), 0) AS progress_id, coalesce((SELECT max(id) FROM study_time), 0) AS study_id,
-              coalesce((SELECT max(id) FROM course_completions), 0) AS completion_id,
+              coalesce((SELECT max(id) FROM course_completions), 0) AS completion_id, coalesce((SELECT max(id) FROM quiz_attempts), 0) AS quiz_id,
               (SELECT md5(coalesce(string_agg(id || ':' || coalesce(unit_id, 0) || ':' || retired, ',' ORDER BY id), '')) FROM lessons) AS fingerprint`,
-    )) as { progress_id: number; study_id: number; completion_id: number; fingerprint: string }[];
-    const [state] = (await run(`SELECT last_progress_id, last_study_id, last_completion_id, refreshed_at, lessons_fingerprint FROM report_rollup_state WHERE id = 1`)) as {
+    )) as { progress_id: number; study_id: number; completion_id: number; quiz_id: number; fingerprint: string }[];
+    const [state] = (await run(`SELECT last_progress_id, last_study_id, last_completion_id, last_quiz_attempt_id, refreshed_at, lessons_fingerprint FROM report_rollup_state WHERE id = 1`)) as {
       last_progress_id: number;
       last_study_id: number;
       last_completion_id: number;
+      last_quiz_attempt_id: number;
       refreshed_at: Date;
       lessons_fingerprint: string;
     }[];
     let outcome: RefreshOutcome;
     if (!state || state.lessons_fingerprint !== marks!.fingerprint) {
-      await run('TRUNCATE report_unit_progress, report_course_progress, report_study_months, report_learner_progress, report_data_months');
+      await run('TRUNCATE report_unit_progress, report_course_progress, report_study_months, report_learner_progress, report_data_months, report_quiz_best');
       await run(unitRows('true'));
       await run(courseRows('true'));
       await run(learnerRows('true'));
       await run(studyRows('true'));
       await run(dataRows('true'));
+      await run(quizRows('true'));
       outcome = { full: true, learners: 0, skipped: false };
     } else {
       const since = state.refreshed_at;
@@ -123,6 +129,14 @@ export async function refreshRollups(em: EntityManager, opts: { wait?: boolean }
       );
       await run('DELETE FROM report_study_months m USING report_dirty_study d WHERE m.learner_id = d.learner_id AND m.month >= d.from_month');
       await run(studyRows('EXISTS (SELECT 1 FROM report_dirty_study d WHERE d.learner_id = s.learner_id AND s.day >= d.from_month)'));
+      // Quiz attempts are only ever added: the learner–quiz pairs with a new one are counted again.
+      await run(
+        `CREATE TEMP TABLE report_dirty_quizzes ON COMMIT DROP AS
+           SELECT DISTINCT learner_id, lesson_id FROM quiz_attempts WHERE id > ? OR submitted_at >= ?::timestamptz - ${MARGIN}`,
+        [state.last_quiz_attempt_id, since],
+      );
+      await run('DELETE FROM report_quiz_best b USING report_dirty_quizzes d WHERE b.learner_id = d.learner_id AND b.lesson_id = d.lesson_id');
+      await run(quizRows('(qa.learner_id, qa.lesson_id) IN (SELECT learner_id, lesson_id FROM report_dirty_quizzes)'));
       // Data use is added to the learner's row of the day as it is metered, so the months from the
       // one before the last refresh on are counted again. Rows have no id to tell a late write to an
       // older day (a restore, a correction): the sums before that month are compared, and all
@@ -142,10 +156,10 @@ export async function refreshRollups(em: EntityManager, opts: { wait?: boolean }
       outcome = { full: false, learners: Number(n!.n), skipped: false };
     }
     await run(
-      `INSERT INTO report_rollup_state (id, last_progress_id, last_study_id, last_completion_id, refreshed_at, lessons_fingerprint) VALUES (1, ?, ?, ?, now(), ?)
+      `INSERT INTO report_rollup_state (id, last_progress_id, last_study_id, last_completion_id, last_quiz_attempt_id, refreshed_at, lessons_fingerprint) VALUES (1, ?, ?, ?, ?, now(), ?)
        ON CONFLICT (id) DO UPDATE SET last_progress_id = excluded.last_progress_id, last_study_id = excluded.last_study_id,
-         last_completion_id = excluded.last_completion_id, refreshed_at = excluded.refreshed_at, lessons_fingerprint = excluded.lessons_fingerprint`,
-      [marks!.progress_id, marks!.study_id, marks!.completion_id, marks!.fingerprint],
+         last_completion_id = excluded.last_completion_id, last_quiz_attempt_id = excluded.last_quiz_attempt_id, refreshed_at = excluded.refreshed_at, lessons_fingerprint = excluded.lessons_fingerprint`,
+      [marks!.progress_id, marks!.study_id, marks!.completion_id, marks!.quiz_id, marks!.fingerprint],
     );
     return outcome;
   });

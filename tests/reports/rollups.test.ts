@@ -1,7 +1,7 @@
 /** The pre-counted figures: refreshed incrementally, and exact however the range falls on months. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataUsage } from '../../src/allowances/index.ts';
-import { CourseCompletion, Lesson, LessonProgress, StudyTime } from '../../src/courses/index.ts';
+import { CourseCompletion, Lesson, LessonProgress, QuizAttempt, StudyTime } from '../../src/courses/index.ts';
 import { refreshRollups } from '../../src/reports/index.ts';
 import { wholeMonths } from '../../src/reports/queries/hours.ts';
 import { bootApp, type TestApp } from '../support/app.ts';
@@ -64,6 +64,25 @@ describe('rollups', () => {
     // A range that ends before the completion counts it as not yet done.
     const before = tableCells((await coordinator.get('/reports/completion?from=2026-04-01&to=2026-08-31')).text, 'courses').find((r) => r[0] === 'Finding work');
     expect(before?.[3]).toBe('0');
+  });
+
+  it('when a quiz is taken again after a refresh, then the next refresh counts the attempt, once, and a range that cuts between attempts counts those inside it', async () => {
+    const quiz = async (query: string) => tableCells((await coordinator.get(`/reports/quizzes?${query}`)).text, 'quizzes')[0];
+    expect(await quiz(RANGE)).toEqual(['Greek A1', 'Lesson 3', '2', '3', '70', '1', '50%']);
+    const em = t.em();
+    const [, , Q] = await em.find(Lesson, { course: w.L }, { orderBy: { position: 'asc' } });
+    em.create(QuizAttempt, { learner: w.l2, lesson: Q!, idempotencyKey: 'again', score: 80, passed: true, results: [], submittedAt: new Date('2026-09-01T12:00:00Z') });
+    await em.flush();
+    expect(await quiz(RANGE)).toEqual(['Greek A1', 'Lesson 3', '2', '3', '70', '1', '50%']);
+    await refreshRollups(t.em(), { wait: true });
+    // l2: 40, then 80: best 80, passed. Average of the bests (100 + 80) / 2.
+    expect(await quiz(RANGE)).toEqual(['Greek A1', 'Lesson 3', '2', '4', '90', '2', '100%']);
+    await refreshRollups(t.em(), { wait: true });
+    expect(await quiz(RANGE)).toEqual(['Greek A1', 'Lesson 3', '2', '4', '90', '2', '100%']);
+    // Up to 25 August: l2's second attempt is not yet made (l1 100, l2 40).
+    expect(await quiz('from=2026-04-01&to=2026-08-25')).toEqual(['Greek A1', 'Lesson 3', '2', '3', '70', '1', '50%']);
+    // From 22 August: only l2's second attempt (l1's were in June).
+    expect(await quiz('from=2026-08-22&to=2026-09-30')).toEqual(['Greek A1', 'Lesson 3', '1', '1', '80', '1', '100%']);
   });
 
   it('when data use is recorded after a refresh, then the next refresh counts it, once, whatever day it is for', async () => {

@@ -6,17 +6,23 @@ import { learnerGroup, population, type Range } from './scope.ts';
 import { raw, rows, sql, type Sql } from './sql.ts';
 
 /**
- * Each learner's best score per quiz in the range. The lessons are joined only to narrow to one
- * course: without that filter they would be looked up once per attempt (600,000 in a large
- * programme) for nothing.
+ * Each learner's best score per quiz in the range, from the rollup of each learner's attempts at
+ * each quiz (rollups.ts): a pair whose attempts all fall in the range is read as counted; one whose
+ * attempts the range cuts through (a handful) has the attempts inside the range read again. The
+ * lessons are joined only to narrow to one course.
  */
-function best(viewer: ReportViewer, f: ReportFilters, range: Range): Sql {
-  const course = f.courseId ? sql`AND qa.lesson_id IN (SELECT l.id FROM lessons l WHERE l.course_id = ${f.courseId})` : raw('');
-  return sql`SELECT qa.learner_id, qa.lesson_id, max(qa.score) AS best, bool_or(qa.passed) AS passed, count(*) AS attempts
-    FROM quiz_attempts qa
-    WHERE qa.submitted_at >= ${range.start} AND qa.submitted_at < ${range.end} ${course}
-      AND qa.learner_id IN (${population(viewer, f, range)})
-    GROUP BY qa.learner_id, qa.lesson_id`;
+function best(f: ReportFilters, range: Range, learners: Sql): Sql {
+  const course = f.courseId ? sql`AND q.lesson_id IN (SELECT l.id FROM lessons l WHERE l.course_id = ${f.courseId})` : raw('');
+  return sql`SELECT q.learner_id, q.lesson_id, q.best, q.passed, q.attempts FROM report_quiz_best q
+     WHERE q.first_at >= ${range.start} AND q.last_at < ${range.end} ${course} AND q.learner_id IN (${learners})
+    UNION ALL
+    SELECT q.learner_id, q.lesson_id, x.best, x.passed, x.attempts FROM report_quiz_best q
+     CROSS JOIN LATERAL (
+       SELECT max(qa.score) AS best, bool_or(qa.passed) AS passed, count(*) AS attempts FROM quiz_attempts qa
+        WHERE qa.learner_id = q.learner_id AND qa.lesson_id = q.lesson_id AND qa.submitted_at >= ${range.start} AND qa.submitted_at < ${range.end}
+     ) x
+     WHERE (q.first_at < ${range.start} OR q.last_at >= ${range.end}) AND q.last_at >= ${range.start} AND q.first_at < ${range.end} AND x.attempts > 0
+       ${course} AND q.learner_id IN (${learners})`;
 }
 
 export interface QuizRow {
@@ -52,7 +58,8 @@ export async function quizFigures(em: EntityManager, viewer: ReportViewer, f: Re
   const by = learnerGroup(f.by, range, 'pl.learner_id');
   const result = await rows<{ kind: 'quiz' | 'group'; r: Record<string, unknown> }>(
     em,
-    sql`WITH b AS MATERIALIZED (${best(viewer, f, range)}),
+    sql`WITH pop AS MATERIALIZED (${population(viewer, f, range)}),
+        b AS MATERIALIZED (${best(f, range, raw('SELECT learner_id FROM pop'))}),
         per_quiz AS (
           SELECT b.lesson_id, count(*)::int AS learners, sum(b.attempts)::int AS attempts, avg(b.best) AS average, count(*) FILTER (WHERE b.passed)::int AS passed
             FROM b GROUP BY b.lesson_id
