@@ -247,7 +247,9 @@ function errorHandler(logger: Logger, i18n: i18n): ErrorRequestHandler {
     } else {
       logger.error({ err, url: req.originalUrl }, 'unhandled error');
     }
-    res.status(status);
+    // An error is about this moment (the database was down, the form was stale): no browser or
+    // proxy may keep it, whoever asked, even when the session could not be read to say so.
+    res.status(status).set('Cache-Control', 'no-store');
     const render = () => res.render('errors/error', { title, messageText: (res.locals.t as (k: string, v?: object) => string)(message, vars), status });
     // A request that failed before its language was chosen (the session store could not reach the
     // database) still gets its page, in the language of its cookie or browser.

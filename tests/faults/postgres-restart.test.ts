@@ -109,6 +109,8 @@ describe('PostgreSQL restart under load', () => {
     expect([500, 503]).toContain(page.status);
     expect(page.text).toContain('<html');
     expect(page.text).not.toMatch(/ECONNREFUSED|at .*\.ts:\d+/);
+    // The session could not be read to say the page is private: the error page is never kept anyway.
+    expect(page.cacheControl).toBe('no-store');
     // The sign-in page needs no database to be shown (signing in does).
     const anonymous = await fetch(`${base}/login`);
     expect(await anonymous.text()).toContain('<html');

@@ -244,12 +244,12 @@ export class FormClient {
   }
 
   /** GETs a page and keeps its CSRF token. */
-  async page(path: string): Promise<{ status: number; text: string }> {
+  async page(path: string): Promise<{ status: number; text: string; cacheControl: string | null }> {
     const res = await this.request('GET', path);
     const text = await res.text();
     const m = /name="_csrf" value="([^"]+)"/.exec(text) ?? /_csrf=([0-9a-zA-Z_-]+)/.exec(text);
     if (m) this.csrf = m[1]!;
-    return { status: res.status, text };
+    return { status: res.status, text, cacheControl: res.headers.get('cache-control') };
   }
 
   async form(path: string, fields: Record<string, string>): Promise<Response> {

@@ -54,6 +54,9 @@ describe('headers and cookies on every response', () => {
     const problems: string[] = [];
     for (const url of [...(await pages()), '/no-such-page', '/assets/nothing.css']) checkHeaders(url, await request(t.app).get(url), problems);
     expect(problems).toEqual([]);
+    const refused = await request(t.app).post('/login').type('form').send({ login: 'someone', password: 'x' });
+    expect(refused.status).toBe(403);
+    expect(refused.headers['cache-control']).toBe('no-store');
   });
 
   it('when someone signs in, then the session id changes and the old one is worthless', async () => {
