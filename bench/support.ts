@@ -5,13 +5,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import pg from 'pg';
 import { projectRoot } from '../src/platform/database.ts';
-import { runningEmbeddedPostgres } from '../src/platform/embedded-postgres.ts';
+import { freePort, runningEmbeddedPostgres } from '../src/platform/embedded-postgres.ts';
 
 export const PASSWORD = 'demo1234';
 
@@ -236,17 +235,6 @@ export function table(headers: string[], rows: (string | number)[][]): string {
 // --- Small things -----------------------------------------------------------------------------
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** A zip with stored (uncompressed) entries: enough for a small SCORM package. */
 export function zipStored(entries: { name: string; data: string | Buffer }[]): Buffer {

@@ -210,15 +210,7 @@ export function certificatesRoutes({ orm, issuer, i18n, verifyLimiter }: Certifi
     const language = isLanguage(req.query.lang) ? req.query.lang : cert.language;
     const pdf = await renderCertificatePdf(
       {
-        code: cert.code,
-        printedName: cert.printedName,
-        courseTitle: cert.courseTitle,
-        level: cert.level,
-        studyHours: cert.studyHours,
-        programmeName: cert.programmeName,
-        edition: cert.edition,
-        issuedAt: cert.issuedAt,
-        verifyUrl: certificates.summary(cert, issuer.publicUrl).verifyUrl,
+        ...certificates.summary(cert, issuer.publicUrl),
         credential: cert.credential,
         keyId: keyIdOf(cert.credential.proof),
       },

@@ -6,7 +6,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import http, { type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { createServer } from 'node:net';
 import pg from 'pg';
 import { createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -14,6 +13,7 @@ import { entities } from '../../src/entities.ts';
 import { openOrm } from '../../src/platform/database.ts';
 import { createI18n } from '../../src/platform/i18n.ts';
 import { createLogger } from '../../src/platform/logger.ts';
+import { freePort } from '../../src/platform/embedded-postgres.ts';
 
 export const SECRET = 'fault-tests-secret-fault-tests-secret-0123';
 
@@ -46,16 +46,6 @@ export async function appOn(databaseUrl: string, dataDir: string) {
   };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Where a started server listens: the school and its SCORM content origin (a second port). */
 export interface ServerPorts {

@@ -5,7 +5,6 @@
  */
 import { readdirSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import type { Express } from 'express';
 import * as scorm12 from 'scorm-again/scorm12';
@@ -19,6 +18,7 @@ import { createLogger } from '../../src/platform/logger.ts';
 import { post, signIn, type Agent } from '../support/agent.ts';
 import { bootApp, type TestApp } from '../support/app.ts';
 import { makeCourse, makeSchool, offerCourse } from '../support/factories.ts';
+import { freePort } from '../../src/platform/embedded-postgres.ts';
 
 // scorm-again's type declarations name a default export; its ES modules export the classes by name.
 const { Scorm12API } = scorm12 as unknown as { Scorm12API: typeof Scorm12Class };
@@ -26,16 +26,6 @@ const { Scorm2004API } = scorm2004 as unknown as { Scorm2004API: typeof Scorm200
 export type Scorm12API = Scorm12Class;
 export type Scorm2004API = Scorm2004Class;
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface ScormTestApp extends TestApp {
   content: Express;
