@@ -7,7 +7,7 @@ import { Course } from '../courses/index.ts';
 import type { Actor } from '../platform/actor.ts';
 import { Forbidden, NotFound } from '../platform/errors.ts';
 import { Cohort, Programme, Site, cohortsManagedBy, programmesVisibleTo } from '../programmes/index.ts';
-import { allowancesByGroup, allowancesByMonth } from './queries/allowances.ts';
+import { allowanceFigures } from './queries/allowances.ts';
 import { assignmentFigures } from './queries/assignments.ts';
 import { completionFigures } from './queries/completion.ts';
 import { enrolmentByGroup, enrolmentOverTime } from './queries/enrolment.ts';
@@ -286,7 +286,7 @@ const builders: Record<ReportName, (ctx: ReportContext, viewer: ReportViewer, ra
   },
 
   async allowances({ em, filters: f }, viewer, range) {
-    const [months, groups] = await Promise.all([allowancesByMonth(em, viewer, f, range), allowancesByGroup(em, viewer, f, range)]);
+    const { months, groups } = await allowanceFigures(em, viewer, f, range);
     const data: ReportTable = {
       id: 'data',
       title: 'reports:table.data',

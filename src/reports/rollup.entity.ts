@@ -74,7 +74,10 @@ const ReportLearnerProgressSchema = defineEntity({
 export class ReportLearnerProgress extends ReportLearnerProgressSchema.class {}
 ReportLearnerProgressSchema.setClass(ReportLearnerProgress);
 
-/** Bytes Dars sent one learner in one calendar month (the learner's own days, as data use counts them). */
+/**
+ * Bytes Dars sent one learner in one calendar month (the learner's own days, as data use counts
+ * them), and the first and last of those days: a range that holds both counts the month whole.
+ */
 const ReportDataMonthSchema = defineEntity({
   name: 'ReportDataMonth',
   tableName: 'report_data_months',
@@ -84,6 +87,8 @@ const ReportDataMonthSchema = defineEntity({
     /** First day of the month. */
     month: p.date().primary(),
     bytes: p.bigint('number'),
+    firstDay: p.date(),
+    lastDay: p.date(),
   },
 });
 export class ReportDataMonth extends ReportDataMonthSchema.class {}

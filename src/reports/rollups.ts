@@ -52,8 +52,8 @@ const studyRows = (where: string) => `INSERT INTO report_study_months (learner_i
 const quizRows = (where: string) => `INSERT INTO report_quiz_best (learner_id, lesson_id, first_at, last_at, best, passed, attempts)
   SELECT qa.learner_id, qa.lesson_id, min(qa.submitted_at), max(qa.submitted_at), max(qa.score), bool_or(qa.passed), count(*)
     FROM quiz_attempts qa WHERE ${where} GROUP BY qa.learner_id, qa.lesson_id`;
-const dataRows = (where: string) => `INSERT INTO report_data_months (learner_id, month, bytes)
-  SELECT d.learner_id, date_trunc('month', d.day)::date, sum(d.bytes) FROM data_usage d WHERE ${where} GROUP BY d.learner_id, date_trunc('month', d.day)`;
+const dataRows = (where: string) => `INSERT INTO report_data_months (learner_id, month, bytes, first_day, last_day)
+  SELECT d.learner_id, date_trunc('month', d.day)::date, sum(d.bytes), min(d.day), max(d.day) FROM data_usage d WHERE ${where} GROUP BY d.learner_id, date_trunc('month', d.day)`;
 
 export interface RefreshOutcome {
   /** Everything was counted again. */

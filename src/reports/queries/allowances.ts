@@ -2,27 +2,26 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ReportViewer } from '../reports.policy.ts';
 import type { ReportFilters } from '../reports.schemas.ts';
-import { wholeMonths } from './hours.ts';
 import { learnerGroup, population, scopeProgrammes, type Range } from './scope.ts';
 import { raw, rows, sql, type Sql } from './sql.ts';
 
 /**
- * Bytes each learner used per month of the range, as (learner_id, month, bytes) rows: the calendar
- * months wholly inside the range from the monthly rollup (rollups.ts), the days before and after
- * them from data use itself. A month is read whole only when the range covers its last day: a
- * learner's day may run ahead of the viewer's, so "up to today" is not the whole month.
+ * Bytes each learner used per month of the range, as (learner_id, month, bytes) rows, from the
+ * monthly rollup (rollups.ts): a month whose first and last days of use both fall in the range is
+ * read as counted; one the range cuts through has that learner's days inside the range added up
+ * again (a learner's day may run ahead of the viewer's, so even "up to today" can cut a month).
  */
 function dataUsed(range: Range, learners: Sql): Sql {
-  const months = wholeMonths(range, '9999-12-31');
-  const days = months
-    ? sql`((d.day >= ${range.from}::date AND d.day < ${months.from}::date) OR (d.day >= ${months.to}::date AND d.day <= ${range.to}::date))`
-    : sql`(d.day >= ${range.from}::date AND d.day <= ${range.to}::date)`;
-  const fromRollup = months
-    ? sql`SELECT m.learner_id, m.month, m.bytes FROM report_data_months m
-           WHERE m.month >= ${months.from}::date AND m.month < ${months.to}::date AND m.learner_id IN (${learners})
-          UNION ALL `
-    : raw('');
-  return sql`${fromRollup}SELECT d.learner_id, date_trunc('month', d.day)::date, d.bytes FROM data_usage d WHERE ${days} AND d.learner_id IN (${learners})`;
+  const firstMonth = `${range.from.slice(0, 8)}01`;
+  return sql`SELECT * FROM (
+      SELECT m.learner_id, m.month,
+             CASE WHEN m.first_day >= ${range.from}::date AND m.last_day <= ${range.to}::date THEN m.bytes
+                  ELSE (SELECT sum(d.bytes) FROM data_usage d WHERE d.learner_id = m.learner_id
+                           AND d.day >= greatest(m.first_day, ${range.from}::date) AND d.day <= least(m.last_day, ${range.to}::date)) END AS bytes
+        FROM report_data_months m
+       WHERE m.month >= ${firstMonth}::date AND m.month <= ${range.to}::date AND m.last_day >= ${range.from}::date AND m.first_day <= ${range.to}::date
+         AND m.learner_id IN (${learners})
+    ) u WHERE u.bytes IS NOT NULL`;
 }
 
 export interface AllowanceMonth {
@@ -39,23 +38,64 @@ export interface AllowanceMonth {
   usedMegabytes: number | null;
 }
 
+export interface AllowanceGroup {
+  group: string | null;
+  learners: number;
+  /** Learners with a megabyte allowance in the range, the megabytes issued to them, and what they used. */
+  issuedLearners: number;
+  issuedMegabytes: number;
+  usedMegabytes: number;
+}
+
+export interface AllowanceFigures {
+  months: AllowanceMonth[];
+  groups: AllowanceGroup[];
+}
+
 /**
- * Months are written as text only once per month. Learners are counted per month by grouping the
- * issues per learner first: counting distinct learners sorted a quarter of a million issues.
+ * The monthly table and the per-group table. Allowances and data use are read in two statements
+ * side by side, each once for both tables (a page has two cores to answer on); their group rows
+ * are put together here. Learners are counted per month from one row per learner and month
+ * (issues are grouped by learner first): a distinct count sorted a quarter of a million issues.
+ * Months are written as text only once per month.
  */
-export async function allowancesByMonth(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range): Promise<AllowanceMonth[]> {
-  const issued = await rows<{ month: string; unit: 'megabytes' | 'airtime'; currency: string | null; learners: number; issued: string }>(
+export async function allowanceFigures(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range): Promise<AllowanceFigures> {
+  const by = learnerGroup(f.by, range, 'pl.learner_id');
+  const pop = population(viewer, f, range);
+  const perGroup = (columns: string) => sql`SELECT g AS "group", ${raw(columns)} FROM (SELECT ${by.group} AS g, pl.* FROM pl ${by.join}) x GROUP BY GROUPING SETS ((g), ())`;
+  const issuedQuery = rows<{ kind: 'issued' | 'group'; r: Record<string, unknown> }>(
     em,
-    sql`SELECT to_char(m, 'YYYY-MM-DD') AS month, unit, currency, count(*)::int AS learners, sum(amount) AS issued FROM (
+    sql`WITH pop AS MATERIALIZED (${pop}),
+        iss AS MATERIALIZED (
           SELECT date_trunc('month', i.period_start) AS m, i.unit, i.currency, i.learner_id, sum(i.amount) AS amount
             FROM allowance_issues i JOIN allowance_schemes s ON s.id = i.scheme_id
            WHERE s.programme_id IN (${scopeProgrammes(viewer, f)}) AND i.status <> 'cancelled'
              AND i.period_start >= ${range.from}::date AND i.period_start <= ${range.to}::date
-             AND i.learner_id IN (${population(viewer, f, range)})
+             AND i.learner_id IN (SELECT learner_id FROM pop)
            GROUP BY 1, 2, 3, 4
-        ) t GROUP BY m, unit, currency`,
+        ),
+        issued_rows AS (
+          SELECT to_char(m, 'YYYY-MM-DD') AS month, unit, currency, count(*)::int AS learners, sum(amount)::bigint AS issued FROM iss GROUP BY m, unit, currency
+        ),
+        pl AS (
+          SELECT pop.learner_id, i.mb FROM pop
+            LEFT JOIN (SELECT learner_id, sum(amount) AS mb FROM iss WHERE unit = 'megabytes' GROUP BY learner_id) i ON i.learner_id = pop.learner_id
+        ),
+        group_rows AS (${perGroup('count(*)::int AS learners, count(mb)::int AS issued_learners, sum(mb)::bigint AS issued')})
+        SELECT 'issued' AS kind, to_jsonb(issued_rows) AS r FROM issued_rows
+        UNION ALL SELECT 'group', to_jsonb(group_rows) FROM group_rows`,
   );
-  const budgets = await rows<{ month: string; unit: 'megabytes' | 'airtime'; currency: string | null; budget: string }>(
+  const usedQuery = rows<{ kind: 'used' | 'group'; r: Record<string, unknown> }>(
+    em,
+    sql`WITH pop AS MATERIALIZED (${pop}),
+        used AS MATERIALIZED (${dataUsed(range, raw('SELECT learner_id FROM pop'))}),
+        used_rows AS (SELECT to_char(month, 'YYYY-MM-DD') AS month, sum(bytes)::bigint AS bytes FROM used GROUP BY month),
+        pl AS (SELECT learner_id, sum(bytes) AS bytes FROM used GROUP BY learner_id),
+        group_rows AS (${perGroup('sum(bytes)::bigint AS used')})
+        SELECT 'used' AS kind, to_jsonb(used_rows) AS r FROM used_rows
+        UNION ALL SELECT 'group', to_jsonb(group_rows) FROM group_rows`,
+  );
+  const budgetQuery = rows<{ month: string; unit: 'megabytes' | 'airtime'; currency: string | null; budget: string }>(
     em,
     sql`WITH periods AS (
           SELECT DISTINCT ON (b.scheme_id, b.period_start) b.period_start, v.unit, v.currency, v.budget
@@ -65,11 +105,8 @@ export async function allowancesByMonth(em: EntityManager, viewer: ReportViewer,
         )
         SELECT to_char(date_trunc('month', period_start), 'YYYY-MM-DD') AS month, unit, currency, sum(budget) AS budget FROM periods GROUP BY 1, 2, 3`,
   );
-  const used = await rows<{ month: string; bytes: string }>(
-    em,
-    sql`WITH pop AS MATERIALIZED (${population(viewer, f, range)})
-        SELECT to_char(month, 'YYYY-MM-DD') AS month, sum(bytes) AS bytes FROM (${dataUsed(range, raw('SELECT learner_id FROM pop'))}) u (learner_id, month, bytes) GROUP BY month`,
-  );
+  const [issued, used, budgets] = await Promise.all([issuedQuery, usedQuery, budgetQuery]);
+  const of = <T>(result: { kind: string; r: Record<string, unknown> }[], kind: string) => result.filter((row) => row.kind === kind).map((row) => row.r as T);
   const out = new Map<string, AllowanceMonth>();
   const row = (month: string, unit: 'megabytes' | 'airtime', currency: string | null) => {
     const key = `${month}|${unit}|${currency ?? ''}`;
@@ -80,41 +117,20 @@ export async function allowancesByMonth(em: EntityManager, viewer: ReportViewer,
     }
     return r;
   };
-  for (const i of issued) Object.assign(row(i.month, i.unit, i.currency), { learners: i.learners, issued: Number(i.issued) });
+  for (const i of of<{ month: string; unit: 'megabytes' | 'airtime'; currency: string | null; learners: number; issued: number | string }>(issued, 'issued')) {
+    Object.assign(row(i.month, i.unit, i.currency), { learners: i.learners, issued: Number(i.issued) });
+  }
   for (const b of budgets) row(b.month, b.unit, b.currency).budget = Number(b.budget);
-  for (const u of used) row(u.month, 'megabytes', null).usedMegabytes = Math.round(Number(u.bytes) / 1_000_000);
-  return [...out.values()].sort((a, b) => a.month.localeCompare(b.month) || a.unit.localeCompare(b.unit) || (a.currency ?? '').localeCompare(b.currency ?? ''));
-}
-
-export interface AllowanceGroup {
-  group: string | null;
-  learners: number;
-  /** Learners with a megabyte allowance in the range, the megabytes issued to them, and what they used. */
-  issuedLearners: number;
-  issuedMegabytes: number;
-  usedMegabytes: number;
-}
-
-export async function allowancesByGroup(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range): Promise<AllowanceGroup[]> {
-  const by = learnerGroup(f.by, range, 'pop.learner_id');
-  const result = await rows<{ group: string | null; learners: number; issued_learners: number; issued: string | null; used: string | null }>(
-    em,
-    sql`WITH pop AS (${population(viewer, f, range)}),
-        iss AS (
-          SELECT i.learner_id, sum(i.amount) AS mb FROM allowance_issues i JOIN allowance_schemes s ON s.id = i.scheme_id
-           WHERE s.programme_id IN (${scopeProgrammes(viewer, f)}) AND i.status <> 'cancelled' AND i.unit = 'megabytes'
-             AND i.period_start >= ${range.from}::date AND i.period_start <= ${range.to}::date AND i.learner_id IN (SELECT learner_id FROM pop)
-           GROUP BY i.learner_id
-        ),
-        spent AS (
-          SELECT u.learner_id, sum(u.bytes) AS bytes FROM (${dataUsed(range, raw('SELECT learner_id FROM pop'))}) u (learner_id, month, bytes) GROUP BY u.learner_id
-        ),
-        x AS (
-          SELECT ${by.group} AS g, iss.mb, spent.bytes FROM pop ${by.join}
-            LEFT JOIN iss ON iss.learner_id = pop.learner_id LEFT JOIN spent ON spent.learner_id = pop.learner_id
-        )
-        SELECT g AS "group", count(*)::int AS learners, count(mb)::int AS issued_learners, sum(mb) AS issued, sum(bytes) AS used
-          FROM x GROUP BY GROUPING SETS ((g), ())`,
-  );
-  return result.map((r) => ({ group: r.group, learners: r.learners, issuedLearners: r.issued_learners, issuedMegabytes: Number(r.issued ?? 0), usedMegabytes: Math.round(Number(r.used ?? 0) / 1_000_000) }));
+  for (const u of of<{ month: string; bytes: number | string }>(used, 'used')) row(u.month, 'megabytes', null).usedMegabytes = Math.round(Number(u.bytes) / 1_000_000);
+  const months = [...out.values()].sort((a, b) => a.month.localeCompare(b.month) || a.unit.localeCompare(b.unit) || (a.currency ?? '').localeCompare(b.currency ?? ''));
+  // Every learner in scope is in the first statement's groups; the second has only those who used data.
+  const usedBy = new Map(of<{ group: string | null; used: number | string | null }>(used, 'group').map((g) => [g.group, Number(g.used ?? 0)]));
+  const groups = of<{ group: string | null; learners: number; issued_learners: number; issued: number | string | null }>(issued, 'group').map((r) => ({
+    group: r.group,
+    learners: r.learners,
+    issuedLearners: r.issued_learners,
+    issuedMegabytes: Number(r.issued ?? 0),
+    usedMegabytes: Math.round((usedBy.get(r.group) ?? 0) / 1_000_000),
+  }));
+  return { months, groups };
 }
