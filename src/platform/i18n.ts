@@ -5,7 +5,7 @@
  */
 import i18next, { type i18n, type TFunction } from 'i18next';
 import FsBackend from 'i18next-fs-backend';
-import { LanguageDetector, handle } from 'i18next-http-middleware';
+import { LanguageDetector } from 'i18next-http-middleware';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { RequestHandler } from 'express';
@@ -72,8 +72,57 @@ export async function createI18n(defaultLanguage: string): Promise<i18n> {
   return instance;
 }
 
+type Translate = (key: string, vars?: Record<string, unknown>) => string;
+
+/**
+ * Chooses the language of each request (the detector set up in createI18n) and puts its `t`,
+ * `language` and `languageDir` on res.locals, with a Content-Language header.
+ *
+ * i18next-http-middleware's `handle` clones the whole i18next instance for every request so that
+ * the clone can change language; nothing here changes language mid-request, and every resource is
+ * preloaded at start and never changes while the school runs. So each language gets one `t` made
+ * once with i18next's getFixedT, and its direction, at start.
+ */
 export function i18nMiddleware(instance: i18n): RequestHandler {
-  return handle(instance) as unknown as RequestHandler;
+  const detector = instance.services.languageDetector as { detect(req: unknown, res: unknown): string | undefined };
+  const fallback = (instance.options.fallbackLng as string[])[0]!;
+  const chosen = new Map<string, { t: Translate; dir: string }>(
+    LANGUAGES.map((lng) => [lng, { t: remembered(instance.getFixedT(lng) as unknown as Translate), dir: instance.dir(lng) }]),
+  );
+  return (req, res, next) => {
+    // The detector answers a supported language or the fallback.
+    const lng = detector.detect(req, res) ?? fallback;
+    const { t, dir } = chosen.get(lng) ?? chosen.get(fallback)!;
+    res.locals.t = t;
+    res.locals.language = lng;
+    res.locals.languageDir = dir;
+    res.setHeader('Content-Language', lng);
+    next();
+  };
+}
+
+/**
+ * A page asks for the same words without variables many times ("Next", the menu): the answer is
+ * the same for as long as the school runs, so it is looked up once. Bounded, in case a key were
+ * ever made from input.
+ */
+function remembered(t: Translate): Translate {
+  const plain = new Map<string, string>();
+  return (key, vars) => {
+    if (typeof key !== 'string' || (vars !== undefined && !isEmpty(vars))) return t(key, vars);
+    let text = plain.get(key);
+    if (text === undefined) {
+      text = t(key);
+      if (plain.size < 5000) plain.set(key, text);
+    }
+    return text;
+  };
+}
+
+function isEmpty(o: object) {
+  if (typeof o !== 'object' || o === null) return false;
+  for (const _ in o) return false;
+  return true;
 }
 
 export type { TFunction };
