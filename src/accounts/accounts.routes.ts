@@ -28,14 +28,19 @@ export function safeNext(next: unknown): string {
   return typeof next === 'string' && /^\/(?![/\\])[^\s]*$/.test(next) ? next : '/';
 }
 
-/** Loads who is signed in onto res.locals; a session whose user was deactivated is ended. */
-export function loadCurrentUser(orm: MikroORM): RequestHandler {
+/**
+ * Loads who is signed in onto res.locals; a session whose user was deactivated is ended. What
+ * other slices show on every signed-in page (`withUser`) is read in the same statement.
+ */
+export function loadCurrentUser(orm: MikroORM, withUser: readonly accounts.ReadWithUser[] = []): RequestHandler {
   return async (req, res, next) => {
     const id = req.session?.userId;
     if (id) {
-      const actor = await accounts.findActiveActor(orm.em, id);
-      if (actor) res.locals.currentUser = actor;
-      else await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
+      const found = await accounts.findActiveActor(orm.em, id, withUser);
+      if (found) {
+        res.locals.currentUser = found.actor;
+        withUser.forEach((w, i) => w.apply(res.locals, found.extras[i]));
+      } else await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
     }
     next();
   };

@@ -7,7 +7,7 @@
  */
 export { User, UserSchema, ROLES, SEXES, LEGAL_STATUSES, type Role } from './user.entity.ts';
 export { accountsRoutes, loadCurrentUser, requireFreshPassword, safeNext, languageChoices } from './accounts.routes.ts';
-export { createUser, toActor, getUser, type UserDirectory } from './accounts.service.ts';
+export { createUser, toActor, getUser, type UserDirectory, type ReadWithUser } from './accounts.service.ts';
 export { hashPassword, oneTimePassword } from './password.ts';
 export { usernameField, phoneField, newPasswordField } from './accounts.schemas.ts';
 export { accountCapabilities } from './accounts.policy.ts';

@@ -5,8 +5,7 @@
  * implements the same interface and is handed to oncallRoutes in app.ts.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { MikroORM } from '@mikro-orm/postgresql';
-import type { RequestHandler } from 'express';
+import type { ReadWithUser } from '../accounts/index.ts';
 import type { Actor } from '../platform/actor.ts';
 import { Notice, type NoticeKind } from './notice.entity.ts';
 
@@ -64,23 +63,16 @@ export function notifier(channels: readonly NoticeChannel[]): Notify {
 export const UNREAD_CAP = 99;
 
 /**
- * Puts `unreadNotices` on res.locals for the menu. One query on a partial index that holds only
- * unread rows, capped, for signed-in users only.
+ * `unreadNotices` on res.locals for the menu, read with the signed-in user's row (see
+ * loadCurrentUser in src/accounts): a count on a partial index that holds only unread rows, capped.
  */
-export function unreadNoticeCount(orm: MikroORM): RequestHandler {
-  return async (_req, res, next) => {
-    const actor = res.locals.currentUser as Actor | undefined;
-    if (actor) {
-      const [row] = (await orm.em.getConnection().execute(
-        `SELECT count(*)::int AS n FROM (SELECT 1 FROM oncall_notices WHERE user_id = ? AND read_at IS NULL LIMIT ${UNREAD_CAP + 1}) unread`,
-        [actor.id],
-      )) as { n: number }[];
-      const n = row?.n ?? 0;
-      res.locals.unreadNotices = n > UNREAD_CAP ? `${UNREAD_CAP}+` : n || null;
-    }
-    next();
-  };
-}
+export const unreadNoticeCount: ReadWithUser = {
+  sql: `SELECT count(*)::int FROM (SELECT 1 FROM oncall_notices WHERE user_id = users.id AND read_at IS NULL LIMIT ${UNREAD_CAP + 1}) unread`,
+  apply: (locals, value) => {
+    const n = typeof value === 'number' ? value : 0;
+    locals.unreadNotices = n > UNREAD_CAP ? `${UNREAD_CAP}+` : n || null;
+  },
+};
 
 export interface NoticeView {
   id: number;
