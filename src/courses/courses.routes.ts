@@ -173,7 +173,7 @@ export function coursesRoutes({ orm, dataDir }: CoursesDeps) {
       title: lesson.type === 'quiz' ? 'courses:lesson.quizTitle' : 'courses:lesson.title',
       learner,
       lesson: { id: lesson.id, title: lesson.title, type: lesson.type, minutes: lesson.minutes, quiz: lesson.type === 'quiz', markable: ['text', 'audio', 'video'].includes(lesson.type) },
-      course: { title: page.courseTitle, url: `/courses/${lesson.course.id}` },
+      course: { title: page.courseTitle, url: `/courses/${lesson.courseId}` },
       unitTitle: page.unitTitle,
       position: page.number,
       of: page.of,

@@ -8,8 +8,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../platform/actor.ts';
 import { Conflict, Forbidden, InvalidInput, NotFound } from '../platform/errors.ts';
 import { Cohort, Enrolment } from '../programmes/index.ts';
-import { CohortCourse, Course, CourseCompletion, Lesson, LessonProgress, QuizAttempt } from './course.entity.ts';
-import { cohortsFollowedBy, cohortsOfferableBy, coursesVisibleTo } from './courses.policy.ts';
+import { CohortCourse, Course, CourseCompletion, Lesson, LessonProgress, QuizAttempt, type LessonMedia, type LessonType, type Quiz } from './course.entity.ts';
+import { cohortsFollowedBy, cohortsOfferableBy, coursesVisibleTo, offeredToLearnerSql } from './courses.policy.ts';
 import { courseUrl, lessonCounts, lessonUrl, mayStudy, unitsOfCourse } from './courses.service.ts';
 import { completeLesson, recordQuizResult, recordVisit } from './progress.service.ts';
 import { grade, parseAnswers } from './quiz.ts';
@@ -114,31 +114,107 @@ async function neighbours(em: EntityManager, lesson: Lesson) {
   return { previous: link(siblings[i - 1]), next: link(siblings[i + 1]), number: i + 1, of: siblings.length };
 }
 
+/** The lesson as its page shows it: plain values, never an entity. */
+export interface LessonOnPage {
+  id: number;
+  courseId: number;
+  title: string;
+  type: LessonType;
+  minutes: number;
+  bodyHtml: string;
+  bodyHtmlDataSaver: string;
+  media: LessonMedia[];
+  quiz: Quiz | null;
+}
+
+interface LessonPageRow {
+  id: number;
+  course_id: number;
+  title: string;
+  type: LessonType;
+  minutes: number;
+  body_html: string;
+  body_html_data_saver: string;
+  media: LessonMedia[];
+  quiz: Quiz | null;
+  course_title: string;
+  unit_title: string | null;
+  may_study: boolean;
+  /** [id, title] of the course's lessons in order, retired ones left out. */
+  siblings: [number, string][];
+  completed_at: string | null;
+  best_score: number | null;
+  attempts: number | null;
+  last_attempt_id: number | null;
+}
+
+/**
+ * The lesson page's reads in one plain statement: the lesson with its course and unit titles, the
+ * course's other lessons, the learner's progress and last quiz attempt, and whether the course is
+ * offered to one of the learner's active cohorts (the rule of mayStudy, as SQL). Every learner
+ * opens lessons all day: as ORM queries these were five round trips, each paying a socket write
+ * and the ORM's query building and hydration. For staff, `may_study` is false and their own rule
+ * is checked apart (lessonPage).
+ */
+async function readLessonPage(em: EntityManager, actor: Actor, lessonId: number): Promise<LessonPageRow | undefined> {
+  const learnerId = actor.role === 'learner' ? actor.id : null;
+  const [row] = (await em.getConnection().execute(
+    `SELECT l.id, l.course_id, l.title, l.type, l.minutes, l.body_html, l.body_html_data_saver, l.media, l.quiz,
+       c.title AS course_title, u.title AS unit_title,
+       (?::int IS NOT NULL AND ${offeredToLearnerSql('l.course_id')}) AS may_study,
+       (SELECT json_agg(json_build_array(s.id, s.title) ORDER BY s.position) FROM lessons s WHERE s.course_id = l.course_id AND NOT s.retired) AS siblings,
+       p.completed_at, p.best_score, p.attempts,
+       CASE WHEN l.type = 'quiz' THEN (SELECT max(a.id) FROM quiz_attempts a WHERE a.learner_id = ? AND a.lesson_id = l.id) END AS last_attempt_id
+     FROM lessons l JOIN courses c ON c.id = l.course_id LEFT JOIN course_units u ON u.id = l.unit_id
+       LEFT JOIN lesson_progress p ON p.learner_id = ? AND p.lesson_id = l.id
+     WHERE l.id = ? AND NOT l.retired`,
+    [learnerId, learnerId, learnerId, learnerId, lessonId],
+  )) as LessonPageRow[];
+  return row;
+}
+
 /**
  * The lesson page. A learner's visit is recorded (time spent, started) unless the page is only
- * being fetched ahead for offline reading or shown again with a form's errors.
+ * being fetched ahead for offline reading or shown again with a form's errors. Who may open it is
+ * openLesson's rule: learners a course offered to one of their active cohorts, staff a course they see.
  */
 export async function lessonPage(em: EntityManager, actor: Actor, lessonId: number, opts: { recordVisit: boolean }) {
-  const lesson = await openLesson(em, actor, lessonId);
+  const row = await readLessonPage(em, actor, lessonId);
+  if (!row) throw new NotFound();
   const learner = actor.role === 'learner';
+  if (learner ? !row.may_study : !(await em.count(Course, { $and: [{ id: row.course_id }, coursesVisibleTo(actor)] }))) throw new Forbidden();
+  const lesson: LessonOnPage = {
+    id: row.id,
+    courseId: row.course_id,
+    title: row.title,
+    type: row.type,
+    minutes: row.minutes,
+    bodyHtml: row.body_html,
+    bodyHtmlDataSaver: row.body_html_data_saver,
+    media: row.media,
+    quiz: row.quiz,
+  };
   // A SCORM package keeps its own time and completion (src/scorm): its page only leads there.
-  // Recording the visit returns the progress it wrote: no second read.
+  // Recording the visit returns the progress it wrote; otherwise the progress read above is shown.
   const progress =
     learner && opts.recordVisit && lesson.type !== 'scorm'
-      ? await recordVisit(em, actor.id, { id: lesson.id, courseId: lesson.course.id })
-      : learner
-        ? await em.findOne(LessonProgress, { learner: actor.id, lesson: lesson.id })
-        : null;
-  const lastAttempt = learner && lesson.type === 'quiz' ? await em.findOne(QuizAttempt, { learner: actor.id, lesson: lesson.id }, { orderBy: { id: 'desc' } }) : null;
+      ? await recordVisit(em, actor.id, { id: lesson.id, courseId: lesson.courseId })
+      : { completedAt: row.completed_at, bestScore: row.best_score, attempts: row.attempts ?? 0 };
+  const siblings = row.siblings ?? [];
+  const i = siblings.findIndex(([id]) => id === lesson.id);
+  const link = (l: [number, string] | undefined) => (l ? { url: lessonUrl(l[0]), title: l[1] } : null);
   return {
     lesson,
-    courseTitle: lesson.course.getEntity().title,
-    unitTitle: lesson.unit?.getEntity().title ?? null,
-    done: !!progress?.completedAt,
-    bestScore: progress?.bestScore ?? null,
-    attempts: progress?.attempts ?? 0,
-    lastAttemptUrl: lastAttempt ? `${lessonUrl(lesson.id)}/attempts/${lastAttempt.id}` : null,
-    ...(await neighbours(em, lesson)),
+    courseTitle: row.course_title,
+    unitTitle: row.unit_title,
+    done: !!progress.completedAt,
+    bestScore: progress.bestScore ?? null,
+    attempts: progress.attempts,
+    lastAttemptUrl: row.last_attempt_id ? `${lessonUrl(lesson.id)}/attempts/${row.last_attempt_id}` : null,
+    previous: link(siblings[i - 1]),
+    next: link(siblings[i + 1]),
+    number: i + 1,
+    of: siblings.length,
   };
 }
 

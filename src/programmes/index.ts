@@ -17,5 +17,5 @@ export {
   newEnrolmentCode,
   getCohort,
 } from './programmes.service.ts';
-export { cohortsVisibleTo, cohortsManagedBy, programmesVisibleTo, enrolmentsVisibleTo, programmeCapabilities } from './programmes.policy.ts';
+export { cohortsVisibleTo, learnerCohortIdsSql, cohortsManagedBy, programmesVisibleTo, enrolmentsVisibleTo, programmeCapabilities } from './programmes.policy.ts';
 export { importLearners, CSV_COLUMNS, type ImportReport } from './learner-import.ts';
