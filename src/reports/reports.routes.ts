@@ -14,6 +14,7 @@ import type { ReportData } from './report-table.ts';
 
 /** Reports whose figures partly come from the rollups (rollups.ts), and the note that says how recent they are. */
 const ROLLUP_REPORTS = new Map<ReportName, string>([
+  ['enrolment', 'reports:notes.rollups'],
   ['completion', 'reports:notes.rollups'],
   ['hours', 'reports:notes.rollups'],
   ['quizzes', 'reports:notes.rollupsQuizzes'],

@@ -37,7 +37,10 @@ const ReportCourseProgressSchema = defineEntity({
 export class ReportCourseProgress extends ReportCourseProgressSchema.class {}
 ReportCourseProgressSchema.setClass(ReportCourseProgress);
 
-/** Seconds one learner studied one course in one calendar month (UTC days, as study time counts them). */
+/**
+ * Seconds one learner studied one course in one calendar month (UTC days, as study time counts
+ * them), and the last day they studied it that month.
+ */
 const ReportStudyMonthSchema = defineEntity({
   name: 'ReportStudyMonth',
   tableName: 'report_study_months',
@@ -48,6 +51,7 @@ const ReportStudyMonthSchema = defineEntity({
     /** First day of the month. */
     month: p.date().primary(),
     seconds: p.bigint('number'),
+    lastDay: p.date(),
   },
 });
 export class ReportStudyMonth extends ReportStudyMonthSchema.class {}

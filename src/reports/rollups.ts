@@ -45,8 +45,8 @@ const learnerRows = (where: string) => `INSERT INTO report_learner_progress (lea
        WHERE up.lessons_done >= u.lessons AND ${where}
     ) f
    GROUP BY learner_id`;
-const studyRows = (where: string) => `INSERT INTO report_study_months (learner_id, course_id, month, seconds)
-  SELECT s.learner_id, s.course_id, date_trunc('month', s.day)::date, sum(s.seconds) FROM study_time s WHERE ${where}
+const studyRows = (where: string) => `INSERT INTO report_study_months (learner_id, course_id, month, seconds, last_day)
+  SELECT s.learner_id, s.course_id, date_trunc('month', s.day)::date, sum(s.seconds), max(s.day) FROM study_time s WHERE ${where}
    GROUP BY s.learner_id, s.course_id, date_trunc('month', s.day)`;
 
 const quizRows = (where: string) => `INSERT INTO report_quiz_best (learner_id, lesson_id, first_at, last_at, best, passed, attempts)

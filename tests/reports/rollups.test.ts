@@ -49,6 +49,12 @@ describe('rollups', () => {
     expect(await refreshRollups(t.em(), { wait: true })).toMatchObject({ full: false, skipped: false });
   });
 
+  it('when a range ends inside a month of study, then activity counts only the days up to its end', async () => {
+    // 22 Aug – 20 Sep: l1 studied Finding work on 5 Sep (Greek A1 on 28 Sep is later), l3 on 10 Sep; l4's 26 Sep is later.
+    const total = tableCells((await coordinator.get('/reports/enrolment?from=2026-04-01&to=2026-09-20')).text, 'enrolment').at(-1);
+    expect(total).toEqual(['Total', '4', '3', '1', '0', '2', '50%']);
+  });
+
   it('when a course is completed after a refresh, then the next refresh counts it, once', async () => {
     const findingWork = async () => tableCells((await coordinator.get(`/reports/completion?${RANGE}`)).text, 'courses').find((r) => r[0] === 'Finding work');
     expect(await findingWork()).toEqual(['Finding work', '3', '1', '1', '33%']);

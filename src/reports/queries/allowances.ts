@@ -16,7 +16,7 @@ function dataUsed(range: Range, learners: Sql): Sql {
   return sql`SELECT * FROM (
       SELECT m.learner_id, m.month,
              CASE WHEN m.first_day >= ${range.from}::date AND m.last_day <= ${range.to}::date THEN m.bytes
-                  ELSE (SELECT sum(d.bytes) FROM data_usage d WHERE d.learner_id = m.learner_id
+                  ELSE (SELECT sum(d.bytes)::bigint FROM data_usage d WHERE d.learner_id = m.learner_id
                            AND d.day >= greatest(m.first_day, ${range.from}::date) AND d.day <= least(m.last_day, ${range.to}::date)) END AS bytes
         FROM report_data_months m
        WHERE m.month >= ${firstMonth}::date AND m.month <= ${range.to}::date AND m.last_day >= ${range.from}::date AND m.first_day <= ${range.to}::date

@@ -19,8 +19,14 @@ export interface EnrolmentGroup {
   active30: number;
 }
 
+/**
+ * Learners enrolled, joining and withdrawing, and active: who studied in the last 7 and 30 days of
+ * the range, found from the last day of each month's study in the monthly rollup (rollups.ts) —
+ * for a month that goes on past the end of the range, the days up to its end are read from study
+ * time itself.
+ */
 export async function enrolmentByGroup(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range): Promise<EnrolmentGroup[]> {
-  const course = f.courseId ? sql`AND s.course_id = ${f.courseId}` : raw('');
+  const course = f.courseId ? sql`AND m.course_id = ${f.courseId}` : raw('');
   const by = learnerGroup(f.by, range, 'l.learner_id');
   const result = await rows<Record<keyof EnrolmentGroup, string | number | null>>(
     em,
@@ -31,11 +37,18 @@ export async function enrolmentByGroup(em: EntityManager, viewer: ReportViewer, 
                  bool_or(withdrawn_at >= ${range.start} AND withdrawn_at < ${range.end}) AS withdrew
             FROM e WHERE enrolled_at < ${range.end} AND (withdrawn_at IS NULL OR withdrawn_at >= ${range.start})
            GROUP BY learner_id
+        ), months AS MATERIALIZED (
+          SELECT m.learner_id, m.course_id, m.month, m.last_day FROM report_study_months m
+           WHERE m.month >= date_trunc('month', ${range.to}::date - 29)::date AND m.month <= ${range.to}::date ${course}
+             AND m.last_day > (${range.to}::date - 30) AND m.learner_id IN (SELECT learner_id FROM l)
         ), act AS (
-          SELECT s.learner_id, max(s.day) AS last_day FROM study_time s
-           WHERE s.day > (${range.to}::date - 30) AND s.day <= ${range.to}::date ${course}
-             AND s.learner_id IN (SELECT learner_id FROM l)
-           GROUP BY s.learner_id
+          SELECT learner_id, max(last_day) AS last_day FROM (
+            SELECT learner_id, last_day FROM months WHERE last_day <= ${range.to}::date
+            UNION ALL
+            SELECT s.learner_id, s.day FROM months m JOIN study_time s ON s.learner_id = m.learner_id AND s.course_id = m.course_id
+             WHERE m.last_day > ${range.to}::date AND s.day >= greatest(m.month, ${range.to}::date - 29) AND s.day <= ${range.to}::date
+          ) d
+           GROUP BY learner_id
         ), x AS (
           SELECT ${by.group} AS g, l.first_enrolled, l.withdrew, act.learner_id AS active, act.last_day
             FROM l ${by.join} LEFT JOIN act ON act.learner_id = l.learner_id
