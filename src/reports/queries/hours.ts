@@ -35,7 +35,9 @@ export function wholeMonths(range: Pick<Range, 'from' | 'to'>, today: string): {
 
 /**
  * Seconds per learner and subject in the range: whole months from the rollup, the days before and
- * after them from study time itself (a default range of whole months reads none).
+ * after them from study time itself (a default range of whole months reads none). A month's
+ * seconds of one course fit an int (a month has 2.7 million), so they are summed as integers, not
+ * as the numerics that bigints sum to.
  */
 function studied(f: ReportFilters, range: Range, learners: Sql, today: string): Sql {
   const course = (col: string) => (f.courseId ? sql`AND ${raw(col)} = ${f.courseId}` : raw(''));
@@ -44,7 +46,7 @@ function studied(f: ReportFilters, range: Range, learners: Sql, today: string): 
     ? sql`((s.day >= ${range.from}::date AND s.day < ${months.from}::date) OR (s.day >= ${months.to}::date AND s.day <= ${range.to}::date))`
     : sql`(s.day >= ${range.from}::date AND s.day <= ${range.to}::date)`;
   const fromRollup = months
-    ? sql`SELECT m.learner_id, m.course_id, m.seconds FROM report_study_months m
+    ? sql`SELECT m.learner_id, m.course_id, m.seconds::int FROM report_study_months m
            WHERE m.month >= ${months.from}::date AND m.month < ${months.to}::date ${course('m.course_id')} AND m.learner_id IN (${learners})
           UNION ALL `
     : raw('');
