@@ -70,7 +70,7 @@ export async function quizFigures(em: EntityManager, viewer: ReportViewer, f: Re
             FROM per_quiz q JOIN lessons l ON l.id = q.lesson_id JOIN courses c ON c.id = l.course_id
         ),
         per_learner AS (
-          SELECT b.learner_id, count(*) AS taken, sum(b.best) AS best_sum, count(*) FILTER (WHERE b.passed) AS passed FROM b GROUP BY b.learner_id
+          SELECT b.learner_id, count(*)::int AS taken, sum(b.best)::int AS best_sum, (count(*) FILTER (WHERE b.passed))::int AS passed FROM b GROUP BY b.learner_id
         ),
         x AS (SELECT ${by.group} AS g, pl.* FROM per_learner pl ${by.join}),
         group_rows AS (
