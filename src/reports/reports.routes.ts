@@ -178,6 +178,9 @@ export function reportsRoutes({ orm, minCell, targets, now = () => new Date() }:
     const today = localDay(now(), actor.timeZone);
     const report = await donorReport({ em: em(), actor, filters, targets, today });
     const r = readerOf(res, filters);
+    // Enrolment activity, hours and completion come from the rollups: say how recent they are.
+    const at = await rollupsRefreshedAt(em());
+    const rollups = at ? r.t('reports:notes.rollups', { at: formatDateTime(at, r.language, r.timeZone) }) : r.t('reports:notes.rollupsPending');
     const suppression = { threshold: minCell, marks: marks(r.t) };
     const tables = (data: ReportData, ids: string[]) => data.tables.filter((tb) => ids.includes(tb.id)).map((tb) => tableModel(tb, r, '', suppression));
     const scope = [
@@ -197,7 +200,7 @@ export function reportsRoutes({ orm, minCell, targets, now = () => new Date() }:
       minCell,
       sections: [
         { title: r.t('reports:enrolment.title'), tables: tables(report.enrolment, ['enrolment']) },
-        { title: r.t('reports:hours.title'), tables: tables(report.hours, ['hours']), notes: report.hours.notes.map((n) => r.t(n.key, n.vars)) },
+        { title: r.t('reports:hours.title'), tables: tables(report.hours, ['hours']), notes: [...report.hours.notes.map((n) => r.t(n.key, n.vars)), rollups] },
         { title: r.t('reports:completion.title'), tables: tables(report.completion, ['courses', 'completion']) },
         { title: r.t('reports:assignments.title'), tables: tables(report.assignments, ['turn-in']) },
       ],

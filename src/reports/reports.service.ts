@@ -107,6 +107,8 @@ export interface ReportContext {
   filters: ReportFilters;
   targets: HourTargets;
   today: string;
+  /** Only the headline tables (the donor page): tables it does not show are not worked out. */
+  headline?: boolean;
 }
 
 export async function buildReport(name: ReportName, ctx: ReportContext): Promise<ReportData> {
@@ -117,9 +119,9 @@ export async function buildReport(name: ReportName, ctx: ReportContext): Promise
 }
 
 const builders: Record<ReportName, (ctx: ReportContext, viewer: ReportViewer, range: Range) => Promise<ReportData>> = {
-  async enrolment({ em, filters: f }, viewer, range) {
+  async enrolment({ em, filters: f, headline }, viewer, range) {
     const unit = Date.parse(range.to) - Date.parse(range.from) > 120 * 86_400_000 ? 'month' : 'week';
-    const [groups, periods] = await Promise.all([enrolmentByGroup(em, viewer, f, range), enrolmentOverTime(em, viewer, f, range, unit)]);
+    const [groups, periods] = await Promise.all([enrolmentByGroup(em, viewer, f, range), headline ? [] : enrolmentOverTime(em, viewer, f, range, unit)]);
     const toRow = (g: (typeof groups)[number]): Row => ({ enrolled: g.enrolled, joined: g.joined, withdrew: g.withdrew, active7: g.active7, active30: g.active30, activeShare: percent(g.active30, g.enrolled) });
     const table = breakdownTable('enrolment', f.by, groups, [col('enrolled', 'count'), col('joined', 'count'), col('withdrew', 'count'), col('active7', 'count'), col('active30', 'count'), col('activeShare', 'percent')], 'enrolled', toRow);
     const total = groups.find((g) => g.group === null);
@@ -225,8 +227,8 @@ const builders: Record<ReportName, (ctx: ReportContext, viewer: ReportViewer, ra
     };
   },
 
-  async assignments({ em, filters: f }, viewer, range) {
-    const { assignments, groups } = await assignmentFigures(em, viewer, f, range);
+  async assignments({ em, filters: f, headline }, viewer, range) {
+    const { assignments, groups } = await assignmentFigures(em, viewer, f, range, { perAssignment: !headline });
     const assignmentTable: ReportTable = {
       id: 'assignments',
       title: 'reports:table.assignments',
@@ -374,11 +376,12 @@ export const learnerHoursColumns: Column[] = [col('username', 'text'), col('name
 
 /** The donor report: the headline tables of enrolment, hours, completion and turn-in on one printable page. */
 export async function donorReport(ctx: ReportContext): Promise<{ enrolment: ReportData; hours: ReportData; completion: ReportData; assignments: ReportData }> {
+  const brief = { ...ctx, headline: true };
   const [enrolment, hours, completion, assignments] = await Promise.all([
-    buildReport('enrolment', ctx),
-    buildReport('hours', ctx),
-    buildReport('completion', ctx),
-    buildReport('assignments', ctx),
+    buildReport('enrolment', brief),
+    buildReport('hours', brief),
+    buildReport('completion', brief),
+    buildReport('assignments', brief),
   ]);
   return { enrolment, hours, completion, assignments };
 }

@@ -46,6 +46,7 @@ describe('rollups', () => {
     const units = tableCells((await coordinator.get(`/reports/completion?${RANGE}`)).text, 'units');
     expect(units[1]).toEqual(['Greek A1', 'Unit 1', '2', '4', '2', '50%']);
     expect((await coordinator.get(`/reports/completion?${RANGE}`)).text).toContain('Lesson progress and study hours are counted up to');
+    expect((await coordinator.get(`/reports/donor?${RANGE}`)).text).toContain('Lesson progress and study hours are counted up to');
     expect(await refreshRollups(t.em(), { wait: true })).toMatchObject({ full: false, skipped: false });
   });
 

@@ -54,7 +54,9 @@ export interface AssignmentFigures {
  * The per-assignment and per-group tables in one statement, so the learner–assignment pairs (with
  * their hand-ins, grades and graded versions) are worked out once for both.
  */
-export async function assignmentFigures(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range): Promise<AssignmentFigures> {
+export async function assignmentFigures(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range, opts: { perAssignment?: boolean } = {}): Promise<AssignmentFigures> {
+  // The per-assignment table is left out where it is not shown (the donor page): it is not worked out then.
+  const perAssignment = opts.perAssignment ?? true;
   const by = learnerGroup(f.by, range, 'd.learner_id');
   const result = await rows<{ kind: 'assignment' | 'group'; r: Record<string, unknown> }>(
     em,
@@ -75,8 +77,7 @@ export async function assignmentFigures(em: EntityManager, viewer: ReportViewer,
                  (percentile_cont(0.5) WITHIN GROUP (ORDER BY turnaround))::text AS median
             FROM x GROUP BY GROUPING SETS ((g), ())
         )
-        SELECT 'assignment' AS kind, to_jsonb(assignment_rows) AS r FROM assignment_rows
-        UNION ALL SELECT 'group', to_jsonb(group_rows) FROM group_rows`,
+        ${perAssignment ? raw(`SELECT 'assignment' AS kind, to_jsonb(assignment_rows) AS r FROM assignment_rows UNION ALL `) : raw('')}SELECT 'group' AS kind, to_jsonb(group_rows) AS r FROM group_rows`,
   );
   const of = <T>(kind: string) => result.filter((row) => row.kind === kind).map((row) => row.r as T);
   const assignments = of<{ id: number; title: string; due_at: string; expected: number; turned_in: number; graded: number; median: string | null; ord: number }>('assignment')
