@@ -7,10 +7,9 @@
  * by their indexed times — and recounts only that: the units, courses and progress rows of
  * learners whose progress moved or who completed a course, the study months that moved, the
  * learner–quiz pairs with new attempts, and the data-use months from the one before the last
- * refresh on. The first refresh (or one after a
- * course import changed which lessons count) counts everything. Reading the courses and allowances
- * slices' tables is the reports' sanctioned exception (see queries/scope.ts); only the rollups are
- * written.
+ * refresh on. The first refresh (or one after a course import changed which lessons count) counts
+ * everything. Reading the courses and allowances slices' tables is the reports' sanctioned
+ * exception (see queries/scope.ts); only the rollups are written.
  *
  * Refreshes run in the background every REPORT_REFRESH_MINUTES (startRollupRefresher), one at a
  * time across processes (an advisory lock); pages say how recent their figures are.
