@@ -33,10 +33,11 @@ export function safeNext(next: unknown): string {
  * other slices show on every signed-in page (`withUser`) is read in the same statement.
  */
 export function loadCurrentUser(orm: MikroORM, withUser: readonly accounts.ReadWithUser[] = []): RequestHandler {
+  const findActiveActor = accounts.activeActorReader(withUser);
   return async (req, res, next) => {
     const id = req.session?.userId;
     if (id) {
-      const found = await accounts.findActiveActor(orm.em, id, withUser);
+      const found = await findActiveActor(orm.em, id);
       if (found) {
         res.locals.currentUser = found.actor;
         withUser.forEach((w, i) => w.apply(res.locals, found.extras[i]));

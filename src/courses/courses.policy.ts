@@ -22,12 +22,12 @@ export function coursesVisibleTo(actor: Actor): FilterQuery<Course> {
 }
 
 /**
- * coursesVisibleTo for a learner as an SQL condition on a course id column, for hand-written
- * statements on hot pages: the course is offered to one of the learner's active cohorts. Its one
- * parameter is the learner's id. Keep it in step with the filter above.
+ * coursesVisibleTo for a learner as an SQL condition, for hand-written statements on hot pages:
+ * the course (`courseId`, a column) is offered to one of the learner's (`learner`, a placeholder)
+ * active cohorts. Keep it in step with the filter above.
  */
-export function offeredToLearnerSql(courseIdColumn: string) {
-  return `EXISTS (SELECT 1 FROM cohort_courses cc WHERE cc.course_id = ${courseIdColumn} AND cc.cohort_id IN (${learnerCohortIdsSql}))`;
+export function offeredToLearnerSql(courseId: string, learner: string) {
+  return `EXISTS (SELECT 1 FROM cohort_courses cc WHERE cc.course_id = ${courseId} AND cc.cohort_id IN (${learnerCohortIdsSql(learner)}))`;
 }
 
 /** Courses whose learners' progress the actor follows: offered to a cohort they teach or run. */

@@ -183,7 +183,7 @@ export function coursesRoutes({ orm, dataDir }: CoursesDeps) {
       bestScore: page.bestScore,
       attempts: page.attempts,
       lastAttemptUrl: page.lastAttemptUrl,
-      bodyHtml: withTapLabels(actor.dataSaver ? lesson.bodyHtmlDataSaver : lesson.bodyHtml, label),
+      bodyHtml: withTapLabels(lesson.bodyHtml, label),
       media,
       questions: lesson.quiz ? quizForm(lesson.quiz, opts.sent) : [],
       passScore: lesson.quiz?.passScore ?? null,

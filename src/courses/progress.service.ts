@@ -4,13 +4,14 @@
  * replayed offline answer never makes a second record.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { runPrepared, statement } from '../platform/prepared.ts';
 
 function placeholders(ids: readonly unknown[]) {
   return ids.map(() => '?').join(',');
 }
 
-/** Seconds a visit earns: the time since it began, capped at twice the lesson's minutes (5 minutes to an hour). Needs p (progress) and l (lesson); the first parameter is now. */
-const creditedSeconds = `LEAST(GREATEST(floor(extract(epoch FROM (?::timestamptz - p.visit_started_at)))::int, 0),
+/** Seconds a visit earns: the time since it began, capped at twice the lesson's minutes (5 minutes to an hour). Needs p (progress) and l (lesson); $1 is now. */
+const creditedSeconds = `LEAST(GREATEST(floor(extract(epoch FROM ($1::timestamptz - p.visit_started_at)))::int, 0),
                     LEAST(3600, GREATEST(300, l.minutes * 120)))`;
 
 /**
@@ -46,35 +47,37 @@ export async function closeOpenVisits(em: EntityManager, learnerId: number, now:
  * a row lock before the upsert restarts it, so two reloads at once credit each stretch of time once.
  */
 export async function recordVisit(em: EntityManager, learnerId: number, lesson: { id: number; courseId: number }, now = new Date()) {
-  const [row] = (await em.execute(
-    `WITH open AS (
-       SELECT p.id, p.visit_started_at AS started, ${creditedSeconds} AS secs
-       FROM lesson_progress p JOIN lessons l ON l.id = p.lesson_id
-       WHERE p.learner_id = ? AND p.visit_started_at IS NOT NULL AND p.lesson_id <> ?),
-     closed AS (
-       UPDATE lesson_progress lp SET visit_started_at = NULL, seconds_spent = lp.seconds_spent + open.secs
-       FROM open WHERE lp.id = open.id AND lp.visit_started_at = open.started
-       RETURNING lp.lesson_id, lp.course_id, open.secs, (open.started AT TIME ZONE 'UTC')::date AS day),
-     reload AS MATERIALIZED (
-       SELECT p.visit_started_at AS started, coalesce(${creditedSeconds}, 0) AS secs
-       FROM lesson_progress p JOIN lessons l ON l.id = p.lesson_id
-       WHERE p.learner_id = ? AND p.lesson_id = ? FOR UPDATE OF p),
-     visit AS (
-       INSERT INTO lesson_progress (learner_id, lesson_id, course_id, started_at, last_visited_at, visit_started_at, attempts, seconds_spent)
-       SELECT ?, ?, ?, ?, ?, ?, 0, coalesce((SELECT secs FROM reload), 0)
-       ON CONFLICT (learner_id, lesson_id) DO UPDATE SET last_visited_at = excluded.last_visited_at, visit_started_at = excluded.visit_started_at,
-         seconds_spent = lesson_progress.seconds_spent + excluded.seconds_spent
-       RETURNING completed_at, best_score, attempts),
-     credited AS (
-       INSERT INTO study_time (learner_id, lesson_id, course_id, day, seconds)
-       SELECT ?, lesson_id, course_id, day, secs FROM closed WHERE secs > 0
-       UNION ALL SELECT ?, ?, ?, (started AT TIME ZONE 'UTC')::date, secs FROM reload WHERE secs > 0
-       ON CONFLICT (learner_id, lesson_id, day) DO UPDATE SET seconds = study_time.seconds + excluded.seconds)
-     SELECT completed_at, best_score, attempts FROM visit`,
-    [now, learnerId, lesson.id, now, learnerId, lesson.id, learnerId, lesson.id, lesson.courseId, now, now, now, learnerId, learnerId, lesson.id, lesson.courseId],
-  )) as { completed_at: string | null; best_score: number | null; attempts: number }[];
+  const [row] = await runPrepared<{ completed_at: string | null; best_score: number | null; attempts: number }>(em, visitStatement, [now, learnerId, lesson.id, lesson.courseId]);
   return { completedAt: row?.completed_at ? new Date(row.completed_at) : null, bestScore: row?.best_score ?? null, attempts: row?.attempts ?? 0 };
 }
+
+/** recordVisit's statement, prepared (every lesson a learner opens runs it): $1 now, $2 the learner, $3 the lesson, $4 its course. */
+const visitStatement = statement(
+  `WITH open AS (
+     SELECT p.id, p.visit_started_at AS started, ${creditedSeconds} AS secs
+     FROM lesson_progress p JOIN lessons l ON l.id = p.lesson_id
+     WHERE p.learner_id = $2 AND p.visit_started_at IS NOT NULL AND p.lesson_id <> $3),
+   closed AS (
+     UPDATE lesson_progress lp SET visit_started_at = NULL, seconds_spent = lp.seconds_spent + open.secs
+     FROM open WHERE lp.id = open.id AND lp.visit_started_at = open.started
+     RETURNING lp.lesson_id, lp.course_id, open.secs, (open.started AT TIME ZONE 'UTC')::date AS day),
+   reload AS MATERIALIZED (
+     SELECT p.visit_started_at AS started, coalesce(${creditedSeconds}, 0) AS secs
+     FROM lesson_progress p JOIN lessons l ON l.id = p.lesson_id
+     WHERE p.learner_id = $2 AND p.lesson_id = $3 FOR UPDATE OF p),
+   visit AS (
+     INSERT INTO lesson_progress (learner_id, lesson_id, course_id, started_at, last_visited_at, visit_started_at, attempts, seconds_spent)
+     SELECT $2, $3, $4, $1, $1, $1, 0, coalesce((SELECT secs FROM reload), 0)
+     ON CONFLICT (learner_id, lesson_id) DO UPDATE SET last_visited_at = excluded.last_visited_at, visit_started_at = excluded.visit_started_at,
+       seconds_spent = lesson_progress.seconds_spent + excluded.seconds_spent
+     RETURNING completed_at, best_score, attempts),
+   credited AS (
+     INSERT INTO study_time (learner_id, lesson_id, course_id, day, seconds)
+     SELECT $2, lesson_id, course_id, day, secs FROM closed WHERE secs > 0
+     UNION ALL SELECT $2, $3, $4, (started AT TIME ZONE 'UTC')::date, secs FROM reload WHERE secs > 0
+     ON CONFLICT (learner_id, lesson_id, day) DO UPDATE SET seconds = study_time.seconds + excluded.seconds)
+   SELECT completed_at, best_score, attempts FROM visit`,
+);
 
 /**
  * Marks a lesson done. Idempotent: the first completion time stays. Returns whether the course is

@@ -7,6 +7,7 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../platform/actor.ts';
 import { Conflict, Forbidden, InvalidInput, NotFound } from '../platform/errors.ts';
+import { runPrepared, statement } from '../platform/prepared.ts';
 import { Cohort, Enrolment } from '../programmes/index.ts';
 import { CohortCourse, Course, CourseCompletion, Lesson, LessonProgress, QuizAttempt, type LessonMedia, type LessonType, type Quiz } from './course.entity.ts';
 import { cohortsFollowedBy, cohortsOfferableBy, coursesVisibleTo, offeredToLearnerSql } from './courses.policy.ts';
@@ -121,8 +122,8 @@ export interface LessonOnPage {
   title: string;
   type: LessonType;
   minutes: number;
+  /** The body for this reader: with images folded behind a tap for learners who save data. */
   bodyHtml: string;
-  bodyHtmlDataSaver: string;
   media: LessonMedia[];
   quiz: Quiz | null;
 }
@@ -134,14 +135,13 @@ interface LessonPageRow {
   type: LessonType;
   minutes: number;
   body_html: string;
-  body_html_data_saver: string;
   media: LessonMedia[];
   quiz: Quiz | null;
   course_title: string;
   unit_title: string | null;
   may_study: boolean;
   /** [id, title] of the course's lessons in order, retired ones left out. */
-  siblings: [number, string][];
+  siblings: [number, string][] | null;
   completed_at: string | null;
   best_score: number | null;
   attempts: number | null;
@@ -149,29 +149,24 @@ interface LessonPageRow {
 }
 
 /**
- * The lesson page's reads in one plain statement: the lesson with its course and unit titles, the
+ * The lesson page's reads in one statement: the lesson with its course and unit titles, the
  * course's other lessons, the learner's progress and last quiz attempt, and whether the course is
- * offered to one of the learner's active cohorts (the rule of mayStudy, as SQL). Every learner
- * opens lessons all day: as ORM queries these were five round trips, each paying a socket write
- * and the ORM's query building and hydration. For staff, `may_study` is false and their own rule
- * is checked apart (lessonPage).
+ * offered to one of the learner's active cohorts (mayStudy's rule, as SQL). Every learner opens
+ * lessons all day: as ORM queries these were five round trips, each paying a socket write and the
+ * ORM's query building and hydration; prepared, PostgreSQL plans it once per connection.
+ * $1 the learner's id (null for staff, whose rule lessonPage checks apart), $2 the lesson, $3 data saver.
  */
-async function readLessonPage(em: EntityManager, actor: Actor, lessonId: number): Promise<LessonPageRow | undefined> {
-  const learnerId = actor.role === 'learner' ? actor.id : null;
-  const [row] = (await em.getConnection().execute(
-    `SELECT l.id, l.course_id, l.title, l.type, l.minutes, l.body_html, l.body_html_data_saver, l.media, l.quiz,
-       c.title AS course_title, u.title AS unit_title,
-       (?::int IS NOT NULL AND ${offeredToLearnerSql('l.course_id')}) AS may_study,
-       (SELECT json_agg(json_build_array(s.id, s.title) ORDER BY s.position) FROM lessons s WHERE s.course_id = l.course_id AND NOT s.retired) AS siblings,
-       p.completed_at, p.best_score, p.attempts,
-       CASE WHEN l.type = 'quiz' THEN (SELECT max(a.id) FROM quiz_attempts a WHERE a.learner_id = ? AND a.lesson_id = l.id) END AS last_attempt_id
-     FROM lessons l JOIN courses c ON c.id = l.course_id LEFT JOIN course_units u ON u.id = l.unit_id
-       LEFT JOIN lesson_progress p ON p.learner_id = ? AND p.lesson_id = l.id
-     WHERE l.id = ? AND NOT l.retired`,
-    [learnerId, learnerId, learnerId, learnerId, lessonId],
-  )) as LessonPageRow[];
-  return row;
-}
+const lessonPageRead = statement(
+  `SELECT l.id, l.course_id, l.title, l.type, l.minutes, CASE WHEN $3::boolean THEN l.body_html_data_saver ELSE l.body_html END AS body_html, l.media, l.quiz,
+     c.title AS course_title, u.title AS unit_title,
+     ($1::int IS NOT NULL AND ${offeredToLearnerSql('l.course_id', '$1')}) AS may_study,
+     (SELECT json_agg(json_build_array(s.id, s.title) ORDER BY s.position) FROM lessons s WHERE s.course_id = l.course_id AND NOT s.retired) AS siblings,
+     p.completed_at, p.best_score, p.attempts,
+     CASE WHEN l.type = 'quiz' THEN (SELECT max(a.id) FROM quiz_attempts a WHERE a.learner_id = $1 AND a.lesson_id = l.id) END AS last_attempt_id
+   FROM lessons l JOIN courses c ON c.id = l.course_id LEFT JOIN course_units u ON u.id = l.unit_id
+     LEFT JOIN lesson_progress p ON p.learner_id = $1 AND p.lesson_id = l.id
+   WHERE l.id = $2 AND NOT l.retired`,
+);
 
 /**
  * The lesson page. A learner's visit is recorded (time spent, started) unless the page is only
@@ -179,7 +174,7 @@ async function readLessonPage(em: EntityManager, actor: Actor, lessonId: number)
  * openLesson's rule: learners a course offered to one of their active cohorts, staff a course they see.
  */
 export async function lessonPage(em: EntityManager, actor: Actor, lessonId: number, opts: { recordVisit: boolean }) {
-  const row = await readLessonPage(em, actor, lessonId);
+  const [row] = await runPrepared<LessonPageRow>(em, lessonPageRead, [actor.role === 'learner' ? actor.id : null, lessonId, actor.dataSaver]);
   if (!row) throw new NotFound();
   const learner = actor.role === 'learner';
   if (learner ? !row.may_study : !(await em.count(Course, { $and: [{ id: row.course_id }, coursesVisibleTo(actor)] }))) throw new Forbidden();
@@ -190,7 +185,6 @@ export async function lessonPage(em: EntityManager, actor: Actor, lessonId: numb
     type: row.type,
     minutes: row.minutes,
     bodyHtml: row.body_html,
-    bodyHtmlDataSaver: row.body_html_data_saver,
     media: row.media,
     quiz: row.quiz,
   };

@@ -11,6 +11,7 @@ import helmet from 'helmet';
 import type pg from 'pg';
 import { RateLimiterPostgres } from 'rate-limiter-flexible';
 import { AppError } from './errors.ts';
+import { preparingPool } from './prepared.ts';
 
 declare module 'express-session' {
   interface SessionData {
@@ -70,7 +71,8 @@ export function sessions(pool: pg.Pool, opts: SecurityOptions): RequestHandler[]
     secret: opts.secret,
     // No touch on every request: a page view must not cost a database write. The session is
     // extended once a day instead (below), which re-sends the cookie with a new expiry.
-    store: new Store({ pool, tableName: SESSION_TABLE, createTableIfMissing: false, pruneSessionInterval: 60 * 15, disableTouch: true }),
+    // Its statements prepared: every signed-in request reads its session.
+    store: new Store({ pool: preparingPool(pool), tableName: SESSION_TABLE, createTableIfMissing: false, pruneSessionInterval: 60 * 15, disableTouch: true }),
     resave: false,
     saveUninitialized: false,
     rolling: false,

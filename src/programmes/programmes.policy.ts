@@ -35,9 +35,12 @@ export function cohortsVisibleTo(actor: Actor): FilterQuery<Cohort> {
 
 /**
  * cohortsVisibleTo for a learner, for hand-written statements on hot pages: the ids of the cohorts
- * the learner (its one parameter) is actively enrolled in. Keep it in step with the filter above.
+ * the learner is actively enrolled in; `learner` is the SQL of the learner's id (a placeholder).
+ * Keep it in step with the filter above.
  */
-export const learnerCohortIdsSql = `SELECT cohort_id FROM enrolments WHERE learner_id = ? AND status = 'active'`;
+export function learnerCohortIdsSql(learner: string) {
+  return `SELECT cohort_id FROM enrolments WHERE learner_id = ${learner} AND status = 'active'`;
+}
 
 export function cohortsManagedBy(actor: Actor): FilterQuery<Cohort> {
   if (actor.role === 'admin') return {};
