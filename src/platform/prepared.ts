@@ -51,11 +51,20 @@ export async function runPrepared<T>(em: EntityManager, st: Statement, values: r
 /**
  * The pool as the session store sees it: every statement it sends (the same four all day) runs
  * as a named prepared statement.
+ *
+ * express-session takes a store error with the code ENOENT to mean "no such session" (as a file
+ * store would say) and carries on signed out. Over a unix socket, a PostgreSQL that is down fails
+ * with ENOENT too (the socket file is gone): that must stay an error, so it is passed on as one.
  */
 export function preparingPool(pool: pg.Pool): pg.Pool {
-  const query = (text: string, values?: unknown[]) => {
+  const query = async (text: string, values?: unknown[]) => {
     const st = statement(text);
-    return pool.query({ name: st.name, text: st.text, values });
+    try {
+      return await pool.query({ name: st.name, text: st.text, values });
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'ENOENT') throw err;
+      throw Object.assign(new Error(`the database cannot be reached: ${(err as Error).message}`, { cause: err }), { code: 'ECONNREFUSED' });
+    }
   };
   return { query } as unknown as pg.Pool;
 }
