@@ -63,6 +63,9 @@ export async function allowanceFigures(em: EntityManager, viewer: ReportViewer, 
   const by = learnerGroup(f.by, range, 'pl.learner_id');
   const pop = population(viewer, f, range);
   const perGroup = (columns: string) => sql`SELECT g AS "group", ${raw(columns)} FROM (SELECT ${by.group} AS g, pl.* FROM pl ${by.join}) x GROUP BY GROUPING SETS ((g), ())`;
+  // Without a breakdown the one group is everyone: its figures are totals, and nothing is summed per learner.
+  const everyone = (totals: string) => sql`SELECT 'all' AS "group", t.* FROM (${raw(totals)}) t UNION ALL SELECT NULL, t.* FROM (${raw(totals)}) t`;
+  const none = f.by === 'none';
   const issuedQuery = rows<{ kind: 'issued' | 'group'; r: Record<string, unknown> }>(
     em,
     sql`WITH pop AS MATERIALIZED (${pop}),
@@ -81,7 +84,11 @@ export async function allowanceFigures(em: EntityManager, viewer: ReportViewer, 
           SELECT pop.learner_id, i.mb FROM pop
             LEFT JOIN (SELECT learner_id, sum(amount) AS mb FROM iss WHERE unit = 'megabytes' GROUP BY learner_id) i ON i.learner_id = pop.learner_id
         ),
-        group_rows AS (${perGroup('count(*)::int AS learners, count(mb)::int AS issued_learners, sum(mb)::bigint AS issued')})
+        totals AS MATERIALIZED (
+          SELECT (SELECT count(*) FROM pop)::int AS learners, (SELECT count(*) FROM (SELECT DISTINCT learner_id FROM iss WHERE unit = 'megabytes') d)::int AS issued_learners,
+                 (SELECT sum(amount) FROM iss WHERE unit = 'megabytes')::bigint AS issued
+        ),
+        group_rows AS (${none ? everyone('SELECT * FROM totals') : perGroup('count(*)::int AS learners, count(mb)::int AS issued_learners, sum(mb)::bigint AS issued')})
         SELECT 'issued' AS kind, to_jsonb(issued_rows) AS r FROM issued_rows
         UNION ALL SELECT 'group', to_jsonb(group_rows) FROM group_rows`,
   );
@@ -91,7 +98,8 @@ export async function allowanceFigures(em: EntityManager, viewer: ReportViewer, 
         used AS MATERIALIZED (${dataUsed(range, raw('SELECT learner_id FROM pop'))}),
         used_rows AS (SELECT to_char(month, 'YYYY-MM-DD') AS month, sum(bytes)::bigint AS bytes FROM used GROUP BY month),
         pl AS (SELECT learner_id, sum(bytes) AS bytes FROM used GROUP BY learner_id),
-        group_rows AS (${perGroup('sum(bytes)::bigint AS used')})
+        totals AS MATERIALIZED (SELECT sum(bytes)::bigint AS used FROM used),
+        group_rows AS (${none ? everyone('SELECT * FROM totals') : perGroup('sum(bytes)::bigint AS used')})
         SELECT 'used' AS kind, to_jsonb(used_rows) AS r FROM used_rows
         UNION ALL SELECT 'group', to_jsonb(group_rows) FROM group_rows`,
   );
