@@ -73,11 +73,19 @@ export async function quizFigures(em: EntityManager, viewer: ReportViewer, f: Re
           SELECT b.learner_id, count(*)::int AS taken, sum(b.best)::int AS best_sum, (count(*) FILTER (WHERE b.passed))::int AS passed FROM b GROUP BY b.learner_id
         ),
         x AS (SELECT ${by.group} AS g, pl.* FROM per_learner pl ${by.join}),
-        group_rows AS (
-          SELECT g AS "group", count(*)::int AS learners, coalesce(sum(taken), 0)::int AS taken, sum(best_sum)::numeric / sum(taken) AS average,
+        totals AS MATERIALIZED (
+          SELECT (SELECT count(*) FROM (SELECT DISTINCT learner_id FROM b) d)::int AS learners, count(*)::int AS taken,
+                 sum(best)::numeric / nullif(count(*), 0) AS average, (count(*) FILTER (WHERE passed))::int AS passed
+            FROM b
+        ),
+        group_rows AS (${
+          // Without a breakdown the one group is everyone: its figures are totals, nothing is summed per learner.
+          f.by === 'none'
+            ? raw(`SELECT 'all' AS "group", t.* FROM totals t UNION ALL SELECT NULL, t.* FROM totals t`)
+            : raw(`SELECT g AS "group", count(*)::int AS learners, coalesce(sum(taken), 0)::int AS taken, sum(best_sum)::numeric / sum(taken) AS average,
                  coalesce(sum(passed), 0)::int AS passed
-            FROM x GROUP BY GROUPING SETS ((g), ())
-        )
+            FROM x GROUP BY GROUPING SETS ((g), ())`)
+        })
         SELECT 'quiz' AS kind, to_jsonb(quiz_rows) AS r FROM quiz_rows
         UNION ALL SELECT 'group', to_jsonb(group_rows) FROM group_rows`,
   );
