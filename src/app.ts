@@ -9,7 +9,6 @@ import cluster from 'node:cluster';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { i18n } from 'i18next';
 import type pg from 'pg';
-import { pinoHttp } from 'pino-http';
 import { accountsRoutes, languageChoices, loadCurrentUser, requireFreshPassword } from './accounts/index.ts';
 import { assignmentsHomeSection, assignmentsRoutes, submissionsBy } from './assignments/index.ts';
 import { allowancesRoutes, dataAllowanceSection, profileDataUsage, type EligibilityFacts, type Meter } from './allowances/index.ts';
@@ -21,7 +20,7 @@ import { askFormFor, askKeys, contextLookups, oncallHomeSection, oncallRoutes, u
 import { buildAssets } from './platform/assets.ts';
 import { AppError, InvalidInput, SignInRequired } from './platform/errors.ts';
 import { i18nMiddleware } from './platform/i18n.ts';
-import type { Logger } from './platform/logger.ts';
+import { requestLogging, type Logger } from './platform/logger.ts';
 import { csrf, isCsrfError, markInvalidUtf8, noStoreWhenSignedIn, rateLimiter, rejectUnstorableText, securityHeaders, sessions } from './platform/security.ts';
 import { fileStorage } from './platform/storage.ts';
 import { setupViews } from './platform/views.ts';
@@ -62,7 +61,7 @@ export function createApp(deps: AppDeps): Express {
       next();
     });
   }
-  app.use(pinoHttp({ logger, autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/assets/') || req.url === '/healthz' } }));
+  app.use(requestLogging(logger, (req) => (req.url ?? '').startsWith('/assets/') || req.url === '/healthz'));
   // Before compression, so what is counted is what went out on the wire.
   if (deps.meter) app.use(deps.meter.middleware);
   app.use(compression({ threshold: 512 }));

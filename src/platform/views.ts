@@ -2,7 +2,7 @@
  * Handlebars views. Views get plain view-models; every string goes through the `t` helper.
  * Handlebars escapes all output; `{{{ }}}` is kept for HTML the server made and sanitised itself.
  */
-import { engine } from 'express-handlebars';
+import { create } from 'express-handlebars';
 import type { Express } from 'express';
 import type { HelperOptions } from 'handlebars';
 import path from 'node:path';
@@ -18,49 +18,62 @@ function root(options: HelperOptions): Root {
 }
 
 export function setupViews(app: Express, assets: AssetTable) {
-  app.engine(
-    'hbs',
-    engine({
-      extname: '.hbs',
-      defaultLayout: 'main',
-      layoutsDir: path.join(viewsPath, 'layouts'),
-      partialsDir: path.join(viewsPath, 'partials'),
-      helpers: {
-        /** {{t "ns:key" name=value}} */
-        t(key: string, options: HelperOptions) {
-          const t = root(options).t;
-          return t ? t(key, isolateVariables(options.hash)) : key;
-        },
-        asset: (name: string) => assets.url(name),
-        eq: (a: unknown, b: unknown) => a === b,
-        /** Builds a translation key from parts: (concat "accounts:role." role) */
-        concat: (...args: unknown[]) => args.slice(0, -1).join(''),
-        not: (a: unknown) => !a,
-        or: (...args: unknown[]) => args.slice(0, -1).some(Boolean),
-        and: (...args: unknown[]) => args.slice(0, -1).every(Boolean),
-        /** A date and time in the viewer's time zone and language. */
-        dateTime(value: Date | string | null | undefined, options: HelperOptions) {
-          if (!value) return '';
-          const r = root(options);
-          return formatDateTime(new Date(value), r.language ?? 'en', r.timeZone ?? 'UTC');
-        },
-        date(value: Date | string | null | undefined, options: HelperOptions) {
-          if (!value) return '';
-          const r = root(options);
-          return new Intl.DateTimeFormat(r.language ?? 'en', { dateStyle: 'medium', timeZone: r.timeZone ?? 'UTC' }).format(new Date(value));
-        },
-        number(value: number, options: HelperOptions) {
-          return new Intl.NumberFormat(root(options).language ?? 'en').format(value);
-        },
-        /** Byte counts as a person reads them: "1.8 MB". */
-        bytes(value: number, options: HelperOptions) {
-          return formatBytes(value, root(options).language ?? 'en');
-        },
-        selected: (a: unknown, b: unknown) => (String(a) === String(b) ? 'selected' : ''),
-        checked: (a: unknown) => (a ? 'checked' : ''),
+  const hbs = create({
+    extname: '.hbs',
+    defaultLayout: 'main',
+    layoutsDir: path.join(viewsPath, 'layouts'),
+    partialsDir: path.join(viewsPath, 'partials'),
+    helpers: {
+      /** {{t "ns:key" name=value}} */
+      t(key: string, options: HelperOptions) {
+        const t = root(options).t;
+        return t ? t(key, isolateVariables(options.hash)) : key;
       },
-    }),
-  );
+      asset: (name: string) => assets.url(name),
+      eq: (a: unknown, b: unknown) => a === b,
+      /** Builds a translation key from parts: (concat "accounts:role." role) */
+      concat: (...args: unknown[]) => args.slice(0, -1).join(''),
+      not: (a: unknown) => !a,
+      or: (...args: unknown[]) => args.slice(0, -1).some(Boolean),
+      and: (...args: unknown[]) => args.slice(0, -1).every(Boolean),
+      /** A date and time in the viewer's time zone and language. */
+      dateTime(value: Date | string | null | undefined, options: HelperOptions) {
+        if (!value) return '';
+        const r = root(options);
+        return formatDateTime(new Date(value), r.language ?? 'en', r.timeZone ?? 'UTC');
+      },
+      date(value: Date | string | null | undefined, options: HelperOptions) {
+        if (!value) return '';
+        const r = root(options);
+        const language = r.language ?? 'en';
+        const timeZone = r.timeZone ?? 'UTC';
+        return kept(`d|${language}|${timeZone}`, () => new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeZone })).format(new Date(value));
+      },
+      number(value: number, options: HelperOptions) {
+        const language = root(options).language ?? 'en';
+        return kept(`n|${language}`, () => new Intl.NumberFormat(language)).format(value);
+      },
+      /** Byte counts as a person reads them: "1.8 MB". */
+      bytes(value: number, options: HelperOptions) {
+        return formatBytes(value, root(options).language ?? 'en');
+      },
+      selected: (a: unknown, b: unknown) => (String(a) === String(b) ? 'selected' : ''),
+      checked: (a: unknown) => (a ? 'checked' : ''),
+    },
+  });
+  // express-handlebars gathers every partial again for every page (each file's path resolved and
+  // looked up in its cache, a promise apiece), even with the view cache on. With the cache on
+  // they cannot change while the school runs, so they are gathered once.
+  const gatherPartials = hbs.getPartials.bind(hbs);
+  let partials: ReturnType<typeof gatherPartials> | undefined;
+  hbs.getPartials = (options = {}) => {
+    if (!options.cache) return gatherPartials(options);
+    return (partials ??= gatherPartials(options).catch((err: unknown) => {
+      partials = undefined;
+      throw err;
+    }));
+  };
+  app.engine('hbs', hbs.engine);
   app.set('view engine', 'hbs');
   // Compiled templates are kept in every environment: a school run with a plain `npm start`
   // must not recompile every page for every learner. Restart to see template edits.
@@ -79,7 +92,7 @@ function isolateVariables(hash: Record<string, unknown>) {
 }
 
 export function formatDateTime(d: Date, language: string, timeZone: string) {
-  return new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(d);
+  return kept(`dt|${language}|${timeZone}`, () => new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone })).format(d);
 }
 
 export function formatBytes(n: number, language: string) {
@@ -90,5 +103,20 @@ export function formatBytes(n: number, language: string) {
     v /= 1000;
     i++;
   }
-  return new Intl.NumberFormat(language, { style: 'unit', unit: units[i], unitDisplay: 'short', maximumFractionDigits: v < 10 && i > 0 ? 1 : 0 }).format(v);
+  const digits = v < 10 && i > 0 ? 1 : 0;
+  return kept(`b|${language}|${i}|${digits}`, () => new Intl.NumberFormat(language, { style: 'unit', unit: units[i], unitDisplay: 'short', maximumFractionDigits: digits })).format(v);
+}
+
+/**
+ * An Intl formatter costs far more to make than to use, and one can serve every page: each is made
+ * once per language and options (and time zone) and kept. Bounded, since time zones are chosen by people.
+ */
+const formatters = new Map<string, { format(v: number | Date): string }>();
+function kept<F extends { format(v: never): string }>(key: string, make: () => F): F {
+  let f = formatters.get(key) as F | undefined;
+  if (!f) {
+    f = make();
+    if (formatters.size < 5000) formatters.set(key, f as unknown as { format(v: number | Date): string });
+  }
+  return f;
 }
