@@ -2,14 +2,14 @@
  * SCORM lessons: importing a package into a course, launching a SCO for a learner, receiving the
  * runtime's commits, and what teachers see. Services take an EntityManager and never see req/res.
  */
-import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { User } from '../accounts/index.ts';
-import { completeLesson, Course, coursesFollowedBy, createScormLesson, lessonForLearner, lessonForStaff, recordQuizResult, unitsOfCourse } from '../courses/index.ts';
+import { completeLesson, Course, coursesFollowedBy, Lesson, createScormLesson, lessonForLearner, lessonForStaff, recordQuizResult, unitsOfCourse } from '../courses/index.ts';
 import type { Actor } from '../platform/actor.ts';
 import { Forbidden, InvalidInput, NotFound } from '../platform/errors.ts';
 import { checkCommit, formatTimespan, timespanSeconds, type ElementProblem, type ScormVersion } from './data-model.ts';
@@ -393,67 +393,125 @@ export type CommitOutcome =
   | { status: 'refused'; reason: 'session' }
   | { status: 'invalid'; problems: ElementProblem[] };
 
+/** What a commit needs to know, read (and locked) by one statement: see receiveCommit. */
+interface CommitFacts {
+  session_id: number;
+  session_seq: number;
+  session_seconds: number;
+  attempt_id: number;
+  last_session_id: number | null;
+  last_seq: number;
+  resource_type: 'sco' | 'asset' | null;
+  mastery_score: number | null;
+  completion_threshold: number | null;
+  scaled_passing_score: number | null;
+  package_id: number;
+  version: ScormVersion;
+  lesson_id: number;
+}
+
+/**
+ * The token's attempt (the learner's own), its part and package, and the sitting the commit names
+ * with that sitting's attempt, both locked. A commit left on the phone from an earlier sitting
+ * comes with today's token: the sitting must be the same learner's, on the same part. The sitting
+ * is locked before its attempt, as every commit does, so two commits of one attempt queue rather
+ * than deadlock.
+ */
+const COMMIT_FACTS = `SELECT s.id AS session_id, s.last_seq AS session_seq, s.seconds AS session_seconds,
+       a.id AS attempt_id, a.last_session_id, a.last_seq,
+       i.resource_type, i.mastery_score, i.completion_threshold, i.scaled_passing_score,
+       p.id AS package_id, p.version, p.lesson_id
+FROM scorm_attempts t
+JOIN scorm_items i ON i.id = t.item_id
+JOIN scorm_packages p ON p.id = i.package_id
+JOIN scorm_sessions s ON s.id = ?
+JOIN scorm_attempts a ON a.id = s.attempt_id AND a.learner_id = t.learner_id AND a.item_id = t.item_id
+WHERE t.id = ? AND t.learner_id = ?
+FOR UPDATE OF s, a`;
+
+/**
+ * The commit's writes in one statement: the (session, seq) record, then — only if that record is
+ * new — the sitting and the attempt. The attempt's time is the sum of its sittings: the others as
+ * stored (this statement sees them as committed once the attempt was locked), this one as just
+ * computed. Two texts, so the one run mid-sitting does not carry the learner data when it is older.
+ */
+const COMMIT_RECORD = `WITH rec AS (
+  INSERT INTO scorm_commits (session_id, seq, final, applied, bytes, received_at) VALUES (?, ?, ?, ?, ?, now())
+  ON CONFLICT (session_id, seq) DO NOTHING RETURNING id
+), sitting AS (
+  UPDATE scorm_sessions SET last_seq = ?, seconds = ?, last_commit_at = coalesce(?, last_commit_at), terminated = terminated OR ? WHERE id = ? AND EXISTS (SELECT 1 FROM rec)
+)`;
+const TOTAL_SECONDS = `total_seconds = (SELECT coalesce(sum(seconds), 0)::float FROM scorm_sessions WHERE attempt_id = ? AND id <> ?) + ?`;
+const COMMIT_OLDER = `${COMMIT_RECORD}, attempt AS (
+  UPDATE scorm_attempts SET ${TOTAL_SECONDS} WHERE id = ? AND EXISTS (SELECT 1 FROM rec)
+) SELECT count(*)::int AS recorded FROM rec`;
+const COMMIT_NEWER = `${COMMIT_RECORD}, attempt AS (
+  UPDATE scorm_attempts SET cmi = ?::jsonb, lesson_status = ?, completion_status = ?, success_status = ?, score_scaled = ?, score_raw = ?, score_min = ?, score_max = ?,
+         last_exit = ?, last_session_id = ?, last_seq = ?, ended = ?, updated_at = ?, ${TOTAL_SECONDS}
+  WHERE id = ? AND EXISTS (SELECT 1 FROM rec)
+) SELECT count(*)::int AS recorded FROM rec`;
+
 /**
  * One commit from the player. In one transaction: the (session, seq) pair is recorded once — a
  * repeat changes nothing — and the attempt is locked and updated only when this commit is newer
  * than the newest it has, so a late or replayed commit never overwrites newer data. The sitting's
  * own time is kept by the same rule per sitting, and the attempt's total time is their sum.
+ *
+ * Players commit every few seconds, so this is the school's busiest write: it runs as plain SQL,
+ * one statement to read and lock, one to write, one for course progress (not ORM queries, whose
+ * building, hydration and change sets cost more CPU than the commit's own work).
  */
 export async function receiveCommit(em: EntityManager, claims: { attemptId: number; sessionId: number; learnerId: number }, input: CommitInput, bytes: number): Promise<CommitOutcome> {
   return em.transactional(async (tx) => {
-    const tokenAttempt = await tx.findOne(ScormAttempt, { id: claims.attemptId, learner: claims.learnerId }, { populate: ['item.package.lesson'] });
-    if (!tokenAttempt) return { status: 'refused', reason: 'session' } as const;
-    // A commit left on the phone from an earlier sitting comes with today's token: it must be the same learner's, on the same part.
-    const session = await tx.findOne(
-      ScormSession,
-      { id: input.session ?? claims.sessionId, attempt: { learner: claims.learnerId, item: tokenAttempt.item.id } },
-      { lockMode: LockMode.PESSIMISTIC_WRITE },
-    );
-    if (!session) return { status: 'refused', reason: 'session' } as const;
-    const item = tokenAttempt.item.getEntity();
-    const version = item.package.getEntity().version;
+    const [facts] = (await tx.execute(COMMIT_FACTS, [input.session ?? claims.sessionId, claims.attemptId, claims.learnerId])) as CommitFacts[];
+    if (!facts) return { status: 'refused', reason: 'session' } as const;
+    const version = facts.version;
     const checked = checkCommit(version, input.cmi, input.adl);
     if (!checked.ok) return { status: 'invalid', problems: checked.problems } as const;
     const { commit } = checked;
 
-    // The attempt is locked before the commit is recorded, so the record says at once whether it was applied.
-    const attempt = await tx.findOneOrFail(ScormAttempt, session.attempt.id, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-    const newer = session.id > (attempt.lastSessionId ?? 0) || (session.id === attempt.lastSessionId && input.seq > attempt.lastSeq);
-    const inserted = (await tx.execute(
-      `INSERT INTO scorm_commits (session_id, seq, final, applied, bytes, received_at) VALUES (?, ?, ?, ?, ?, now())
-       ON CONFLICT (session_id, seq) DO NOTHING RETURNING id`,
-      [session.id, input.seq, !!input.final, newer, bytes],
-    )) as { id: number }[];
-    if (!inserted.length) return { status: 'repeated', navRequest: null } as const;
-
+    // The attempt was locked before the commit is recorded, so the record says at once whether it was applied.
+    const newer = facts.session_id > (facts.last_session_id ?? 0) || (facts.session_id === facts.last_session_id && input.seq > facts.last_seq);
     const now = new Date();
-    if (input.seq > session.lastSeq) {
-      session.lastSeq = input.seq;
-      if (commit.sessionTime !== null) session.seconds = timespanSeconds(version, commit.sessionTime);
-      session.lastCommitAt = now;
+    const sitting = { lastSeq: facts.session_seq, seconds: facts.session_seconds, lastCommitAt: null as Date | null, terminated: !!input.final };
+    if (input.seq > facts.session_seq) {
+      sitting.lastSeq = input.seq;
+      if (commit.sessionTime !== null) sitting.seconds = timespanSeconds(version, commit.sessionTime);
+      sitting.lastCommitAt = now;
     }
-    if (input.final) session.terminated = true;
-
+    const record = [facts.session_id, input.seq, !!input.final, newer, bytes];
+    // Neither an older commit (no new commit time) nor a non-final one (not terminated) changes what the sitting has.
+    const sittingSet = [sitting.lastSeq, sitting.seconds, sitting.lastCommitAt, sitting.terminated, facts.session_id];
+    const total = [facts.attempt_id, facts.session_id, sitting.seconds];
+    let recorded: { recorded: number }[];
     if (newer) {
-      const summary = summarise(version, commit.kept, item);
-      Object.assign(attempt, summary, {
-        cmi: commit.kept,
-        lastExit: commit.navRequest === 'suspendAll' ? 'suspend' : commit.exit,
-        lastSessionId: session.id,
-        lastSeq: input.seq,
-        ended: !!input.final && endsAttempt(version, commit.exit, commit.navRequest, summary.lessonStatus ?? null),
-        updatedAt: now,
-      });
-      if (item.resourceType === 'asset') Object.assign(attempt, { completionStatus: 'completed', lessonStatus: version === '1.2' ? 'completed' : null });
+      const summary = summarise(version, commit.kept, { masteryScore: facts.mastery_score, completionThreshold: facts.completion_threshold, scaledPassingScore: facts.scaled_passing_score });
+      if (facts.resource_type === 'asset') Object.assign(summary, { completionStatus: 'completed', lessonStatus: version === '1.2' ? 'completed' : null });
+      const ended = !!input.final && endsAttempt(version, commit.exit, commit.navRequest, summary.lessonStatus ?? null);
+      recorded = (await tx.execute(COMMIT_NEWER, [
+        ...record,
+        ...sittingSet,
+        JSON.stringify(commit.kept),
+        summary.lessonStatus,
+        summary.completionStatus,
+        summary.successStatus,
+        summary.scoreScaled,
+        summary.scoreRaw,
+        summary.scoreMin,
+        summary.scoreMax,
+        commit.navRequest === 'suspendAll' ? 'suspend' : commit.exit,
+        facts.session_id,
+        input.seq,
+        ended,
+        now,
+        ...total,
+        facts.attempt_id,
+      ])) as { recorded: number }[];
+    } else {
+      recorded = (await tx.execute(COMMIT_OLDER, [...record, ...sittingSet, ...total, facts.attempt_id])) as { recorded: number }[];
     }
-    // The attempt's time is the sum of its sittings: the others as stored, this one as just updated; one flush writes both.
-    const [others] = (await tx.execute(`SELECT coalesce(sum(seconds), 0)::float AS s FROM scorm_sessions WHERE attempt_id = ? AND id <> ?`, [attempt.id, session.id])) as { s: number }[];
-    attempt.totalSeconds = (others?.s ?? 0) + session.seconds;
-    await tx.flush();
-    if (newer) {
-      const lesson = item.package.getEntity().lesson.getEntity();
-      await reportProgress(tx, claims.learnerId, item.package.id, { id: lesson.id, courseId: lesson.course.id }, !!input.final);
-    }
+    if (!recorded[0]?.recorded) return { status: 'repeated', navRequest: null } as const;
+    if (newer) await reportProgress(tx, claims.learnerId, facts.package_id, facts.lesson_id, !!input.final);
     return { status: newer ? 'applied' : 'older', navRequest: commit.navRequest } as const;
   });
 }
@@ -463,7 +521,7 @@ export async function receiveCommit(em: EntityManager, claims: { attemptId: numb
  * a sitting that ends with a score on every SCO counts as one graded attempt (the course keeps the
  * best). The lesson's score is the mean of its SCOs' latest scores, in percent.
  */
-async function reportProgress(em: EntityManager, learnerId: number, packageId: number, lesson: { id: number; courseId: number }, final: boolean) {
+async function reportProgress(em: EntityManager, learnerId: number, packageId: number, lessonId: number, final: boolean) {
   // Per visible part: whether any attempt satisfied it (see satisfied()) and the score of its latest attempt that has one.
   const parts = (await em.execute(
     `SELECT i.resource_type,
@@ -477,7 +535,11 @@ async function reportProgress(em: EntityManager, learnerId: number, packageId: n
   const complete = parts.length > 0 && parts.every((p) => p.done);
   // A score for the lesson only once every SCO has one: one part's 90% is not the lesson's.
   const scos = parts.filter((p) => p.resource_type === 'sco');
-  if (final && scos.length && scos.every((p) => p.score !== null)) {
+  const scored = final && scos.length > 0 && scos.every((p) => p.score !== null);
+  if (!scored && !complete) return;
+  // Most commits change no progress: the lesson's course is only looked up for those that do.
+  const lesson = { id: lessonId, courseId: (await em.findOneOrFail(Lesson, lessonId)).course.id };
+  if (scored) {
     const score = Math.round((100 * scos.reduce((n, p) => n + p.score!, 0)) / scos.length);
     await recordQuizResult(em, learnerId, lesson, score, complete);
   }
