@@ -4,6 +4,7 @@
  */
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import { User } from '../accounts/index.ts';
 import { completeLesson, Course, coursesFollowedBy, Lesson, createScormLesson, lessonForLearner, lessonForStaff, recordQuizResult, unitsOfCourse } from '../courses/index.ts';
 import type { Actor } from '../platform/actor.ts';
 import { Forbidden, InvalidInput, NotFound } from '../platform/errors.ts';
+import { runPrepared, statement, type Statement } from '../platform/prepared.ts';
 import { checkCommit, formatTimespan, timespanSeconds, type ElementProblem, type ScormVersion } from './data-model.ts';
 import { parseManifest, TITLE_MAX } from './manifest.ts';
 import { MANIFEST_MAX_BYTES, MAX_ENTRIES, openPackageArchive, PackageProblem, sha256Of } from './package-archive.ts';
@@ -417,39 +419,61 @@ interface CommitFacts {
  * is locked before its attempt, as every commit does, so two commits of one attempt queue rather
  * than deadlock.
  */
-const COMMIT_FACTS = `SELECT s.id AS session_id, s.last_seq AS session_seq, s.seconds AS session_seconds,
+const COMMIT_FACTS = statement(`SELECT s.id AS session_id, s.last_seq AS session_seq, s.seconds AS session_seconds,
        a.id AS attempt_id, a.last_session_id, a.last_seq,
        i.resource_type, i.mastery_score, i.completion_threshold, i.scaled_passing_score,
        p.id AS package_id, p.version, p.lesson_id
 FROM scorm_attempts t
 JOIN scorm_items i ON i.id = t.item_id
 JOIN scorm_packages p ON p.id = i.package_id
-JOIN scorm_sessions s ON s.id = ?
+JOIN scorm_sessions s ON s.id = $1
 JOIN scorm_attempts a ON a.id = s.attempt_id AND a.learner_id = t.learner_id AND a.item_id = t.item_id
-WHERE t.id = ? AND t.learner_id = ?
-FOR UPDATE OF s, a`;
+WHERE t.id = $2 AND t.learner_id = $3
+FOR UPDATE OF s, a`);
 
 /**
  * The commit's writes in one statement: the (session, seq) record, then — only if that record is
  * new — the sitting and the attempt. The attempt's time is the sum of its sittings: the others as
  * stored (this statement sees them as committed once the attempt was locked), this one as just
- * computed. Two texts, so the one run mid-sitting does not carry the learner data when it is older.
+ * computed. Two texts, so the one for an older commit does not carry learner data it will not keep.
+ * $1 session, $2 seq, $3 final, $4 applied, $5 bytes, $6–$8 the sitting's seq, seconds and commit
+ * time (null: unchanged), $9 attempt.
  */
 const COMMIT_RECORD = `WITH rec AS (
-  INSERT INTO scorm_commits (session_id, seq, final, applied, bytes, received_at) VALUES (?, ?, ?, ?, ?, now())
+  INSERT INTO scorm_commits (session_id, seq, final, applied, bytes, received_at) VALUES ($1, $2, $3, $4, $5, now())
   ON CONFLICT (session_id, seq) DO NOTHING RETURNING id
 ), sitting AS (
-  UPDATE scorm_sessions SET last_seq = ?, seconds = ?, last_commit_at = coalesce(?, last_commit_at), terminated = terminated OR ? WHERE id = ? AND EXISTS (SELECT 1 FROM rec)
+  UPDATE scorm_sessions SET last_seq = $6, seconds = $7, last_commit_at = coalesce($8, last_commit_at), terminated = terminated OR $3
+  WHERE id = $1 AND EXISTS (SELECT 1 FROM rec)
 )`;
-const TOTAL_SECONDS = `total_seconds = (SELECT coalesce(sum(seconds), 0)::float FROM scorm_sessions WHERE attempt_id = ? AND id <> ?) + ?`;
-const COMMIT_OLDER = `${COMMIT_RECORD}, attempt AS (
-  UPDATE scorm_attempts SET ${TOTAL_SECONDS} WHERE id = ? AND EXISTS (SELECT 1 FROM rec)
-) SELECT count(*)::int AS recorded FROM rec`;
-const COMMIT_NEWER = `${COMMIT_RECORD}, attempt AS (
-  UPDATE scorm_attempts SET cmi = ?::jsonb, lesson_status = ?, completion_status = ?, success_status = ?, score_scaled = ?, score_raw = ?, score_min = ?, score_max = ?,
-         last_exit = ?, last_session_id = ?, last_seq = ?, ended = ?, updated_at = ?, ${TOTAL_SECONDS}
-  WHERE id = ? AND EXISTS (SELECT 1 FROM rec)
-) SELECT count(*)::int AS recorded FROM rec`;
+const TOTAL_SECONDS = `total_seconds = (SELECT coalesce(sum(seconds), 0)::float FROM scorm_sessions WHERE attempt_id = $9 AND id <> $1) + $7`;
+const COMMIT_OLDER = statement(`${COMMIT_RECORD}, attempt AS (
+  UPDATE scorm_attempts SET ${TOTAL_SECONDS} WHERE id = $9 AND EXISTS (SELECT 1 FROM rec)
+) SELECT count(*)::int AS recorded FROM rec`);
+/** Also $10 the learner data, $11–$17 status and score, $18 exit, $19 ended, $20 the time. */
+const COMMIT_NEWER = statement(`${COMMIT_RECORD}, attempt AS (
+  UPDATE scorm_attempts SET cmi = $10::jsonb, lesson_status = $11, completion_status = $12, success_status = $13,
+         score_scaled = $14, score_raw = $15, score_min = $16, score_max = $17,
+         last_exit = $18, last_session_id = $1, last_seq = $2, ended = $19, updated_at = $20, ${TOTAL_SECONDS}
+  WHERE id = $9 AND EXISTS (SELECT 1 FROM rec)
+) SELECT count(*)::int AS recorded FROM rec`);
+
+/** Per visible part: whether any attempt satisfied it (see satisfied()) and the score of its latest attempt that has one. */
+const PARTS_DONE = statement(`SELECT i.resource_type,
+       coalesce(bool_or(a.completion_status = 'completed' AND a.success_status IS DISTINCT FROM 'failed'), false) AS done,
+       (array_agg(GREATEST(0, a.score_scaled) ORDER BY a.number DESC) FILTER (WHERE a.score_scaled IS NOT NULL))[1] AS score
+FROM scorm_items i LEFT JOIN scorm_attempts a ON a.item_id = i.id AND a.learner_id = $1
+WHERE i.package_id = $2 AND i.visible AND i.launch_url IS NOT NULL
+GROUP BY i.id, i.resource_type`);
+
+type Run = <R>(st: Statement, values: unknown[]) => Promise<R[]>;
+
+/** What course progress a commit brings: the lesson complete, and/or one graded attempt with its score. */
+interface ProgressNews {
+  lessonId: number;
+  complete: boolean;
+  score: number | null;
+}
 
 /**
  * One commit from the player. In one transaction: the (session, seq) pair is recorded once — a
@@ -457,63 +481,93 @@ const COMMIT_NEWER = `${COMMIT_RECORD}, attempt AS (
  * than the newest it has, so a late or replayed commit never overwrites newer data. The sitting's
  * own time is kept by the same rule per sitting, and the attempt's total time is their sum.
  *
- * Players commit every few seconds, so this is the school's busiest write: it runs as plain SQL,
- * one statement to read and lock, one to write, one for course progress (not ORM queries, whose
- * building, hydration and change sets cost more CPU than the commit's own work).
+ * Players commit every few seconds, so this is the school's busiest write. It runs as plain SQL
+ * (one statement to read and lock, one to write, one to see what course progress follows), not as
+ * ORM queries, whose building, hydration and change sets cost more CPU than the commit's own work;
+ * and on a connection of its own, where the statements are named prepared statements, planned once
+ * per connection. Most commits change no course progress. One that does is rolled back and applied
+ * again in a transaction of the EntityManager, because the courses slice writes progress through
+ * it: the commit and its progress are stored together or not at all.
  */
 export async function receiveCommit(em: EntityManager, claims: { attemptId: number; sessionId: number; learnerId: number }, input: CommitInput, bytes: number): Promise<CommitOutcome> {
+  const pool = (await em.getConnection().getNativeClient()) as pg.Pool;
+  const client = await pool.connect();
+  let failure: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const run: Run = async (st, values) => (await client.query({ name: st.name, text: st.text, values })).rows;
+    const applied = await applyCommit(run, claims, input, bytes);
+    if (!applied.progress) {
+      await client.query('COMMIT');
+      return applied.outcome;
+    }
+    await client.query('ROLLBACK');
+  } catch (err) {
+    // The connection is thrown away rather than handed back in an unknown state.
+    failure = err as Error;
+    throw err;
+  } finally {
+    client.release(failure);
+  }
   return em.transactional(async (tx) => {
-    const [facts] = (await tx.execute(COMMIT_FACTS, [input.session ?? claims.sessionId, claims.attemptId, claims.learnerId])) as CommitFacts[];
-    if (!facts) return { status: 'refused', reason: 'session' } as const;
-    const version = facts.version;
-    const checked = checkCommit(version, input.cmi, input.adl);
-    if (!checked.ok) return { status: 'invalid', problems: checked.problems } as const;
-    const { commit } = checked;
-
-    // The attempt was locked before the commit is recorded, so the record says at once whether it was applied.
-    const newer = facts.session_id > (facts.last_session_id ?? 0) || (facts.session_id === facts.last_session_id && input.seq > facts.last_seq);
-    const now = new Date();
-    const sitting = { lastSeq: facts.session_seq, seconds: facts.session_seconds, lastCommitAt: null as Date | null, terminated: !!input.final };
-    if (input.seq > facts.session_seq) {
-      sitting.lastSeq = input.seq;
-      if (commit.sessionTime !== null) sitting.seconds = timespanSeconds(version, commit.sessionTime);
-      sitting.lastCommitAt = now;
-    }
-    const record = [facts.session_id, input.seq, !!input.final, newer, bytes];
-    // Neither an older commit (no new commit time) nor a non-final one (not terminated) changes what the sitting has.
-    const sittingSet = [sitting.lastSeq, sitting.seconds, sitting.lastCommitAt, sitting.terminated, facts.session_id];
-    const total = [facts.attempt_id, facts.session_id, sitting.seconds];
-    let recorded: { recorded: number }[];
-    if (newer) {
-      const summary = summarise(version, commit.kept, { masteryScore: facts.mastery_score, completionThreshold: facts.completion_threshold, scaledPassingScore: facts.scaled_passing_score });
-      if (facts.resource_type === 'asset') Object.assign(summary, { completionStatus: 'completed', lessonStatus: version === '1.2' ? 'completed' : null });
-      const ended = !!input.final && endsAttempt(version, commit.exit, commit.navRequest, summary.lessonStatus ?? null);
-      recorded = (await tx.execute(COMMIT_NEWER, [
-        ...record,
-        ...sittingSet,
-        JSON.stringify(commit.kept),
-        summary.lessonStatus,
-        summary.completionStatus,
-        summary.successStatus,
-        summary.scoreScaled,
-        summary.scoreRaw,
-        summary.scoreMin,
-        summary.scoreMax,
-        commit.navRequest === 'suspendAll' ? 'suspend' : commit.exit,
-        facts.session_id,
-        input.seq,
-        ended,
-        now,
-        ...total,
-        facts.attempt_id,
-      ])) as { recorded: number }[];
-    } else {
-      recorded = (await tx.execute(COMMIT_OLDER, [...record, ...sittingSet, ...total, facts.attempt_id])) as { recorded: number }[];
-    }
-    if (!recorded[0]?.recorded) return { status: 'repeated', navRequest: null } as const;
-    if (newer) await reportProgress(tx, claims.learnerId, facts.package_id, facts.lesson_id, !!input.final);
-    return { status: newer ? 'applied' : 'older', navRequest: commit.navRequest } as const;
+    const applied = await applyCommit((st, values) => runPrepared(tx, st, values), claims, input, bytes);
+    if (applied.progress) await writeProgress(tx, claims.learnerId, applied.progress);
+    return applied.outcome;
   });
+}
+
+/** The commit's statements, run by `run` inside a transaction; says what course progress is to be written with it. */
+async function applyCommit(
+  run: Run,
+  claims: { attemptId: number; sessionId: number; learnerId: number },
+  input: CommitInput,
+  bytes: number,
+): Promise<{ outcome: CommitOutcome; progress: ProgressNews | null }> {
+  const [facts] = await run<CommitFacts>(COMMIT_FACTS, [input.session ?? claims.sessionId, claims.attemptId, claims.learnerId]);
+  if (!facts) return { outcome: { status: 'refused', reason: 'session' }, progress: null };
+  const version = facts.version;
+  const checked = checkCommit(version, input.cmi, input.adl);
+  if (!checked.ok) return { outcome: { status: 'invalid', problems: checked.problems }, progress: null };
+  const { commit } = checked;
+
+  // The attempt was locked before the commit is recorded, so the record says at once whether it was applied.
+  const newer = facts.session_id > (facts.last_session_id ?? 0) || (facts.session_id === facts.last_session_id && input.seq > facts.last_seq);
+  const now = new Date();
+  let sittingSeq = facts.session_seq;
+  let sittingSeconds = facts.session_seconds;
+  let commitAt: Date | null = null;
+  if (input.seq > facts.session_seq) {
+    sittingSeq = input.seq;
+    if (commit.sessionTime !== null) sittingSeconds = timespanSeconds(version, commit.sessionTime);
+    commitAt = now;
+  }
+  const common = [facts.session_id, input.seq, !!input.final, newer, bytes, sittingSeq, sittingSeconds, commitAt, facts.attempt_id];
+  let recorded: { recorded: number }[];
+  if (newer) {
+    const summary = summarise(version, commit.kept, { masteryScore: facts.mastery_score, completionThreshold: facts.completion_threshold, scaledPassingScore: facts.scaled_passing_score });
+    if (facts.resource_type === 'asset') Object.assign(summary, { completionStatus: 'completed', lessonStatus: version === '1.2' ? 'completed' : null });
+    const ended = !!input.final && endsAttempt(version, commit.exit, commit.navRequest, summary.lessonStatus ?? null);
+    const exit = commit.navRequest === 'suspendAll' ? 'suspend' : commit.exit;
+    recorded = await run(COMMIT_NEWER, [
+      ...common,
+      JSON.stringify(commit.kept),
+      summary.lessonStatus,
+      summary.completionStatus,
+      summary.successStatus,
+      summary.scoreScaled,
+      summary.scoreRaw,
+      summary.scoreMin,
+      summary.scoreMax,
+      exit,
+      ended,
+      now,
+    ]);
+  } else {
+    recorded = await run(COMMIT_OLDER, common);
+  }
+  if (!recorded[0]?.recorded) return { outcome: { status: 'repeated', navRequest: null }, progress: null };
+  const outcome = { status: newer ? 'applied' : 'older', navRequest: commit.navRequest } as const;
+  return { outcome, progress: newer ? await progressNews(run, claims.learnerId, facts.package_id, facts.lesson_id, !!input.final) : null };
 }
 
 /**
@@ -521,29 +575,20 @@ export async function receiveCommit(em: EntityManager, claims: { attemptId: numb
  * a sitting that ends with a score on every SCO counts as one graded attempt (the course keeps the
  * best). The lesson's score is the mean of its SCOs' latest scores, in percent.
  */
-async function reportProgress(em: EntityManager, learnerId: number, packageId: number, lessonId: number, final: boolean) {
-  // Per visible part: whether any attempt satisfied it (see satisfied()) and the score of its latest attempt that has one.
-  const parts = (await em.execute(
-    `SELECT i.resource_type,
-            coalesce(bool_or(a.completion_status = 'completed' AND a.success_status IS DISTINCT FROM 'failed'), false) AS done,
-            (array_agg(GREATEST(0, a.score_scaled) ORDER BY a.number DESC) FILTER (WHERE a.score_scaled IS NOT NULL))[1] AS score
-     FROM scorm_items i LEFT JOIN scorm_attempts a ON a.item_id = i.id AND a.learner_id = ?
-     WHERE i.package_id = ? AND i.visible AND i.launch_url IS NOT NULL
-     GROUP BY i.id, i.resource_type`,
-    [learnerId, packageId],
-  )) as { resource_type: string | null; done: boolean; score: number | null }[];
+async function progressNews(run: Run, learnerId: number, packageId: number, lessonId: number, final: boolean): Promise<ProgressNews | null> {
+  const parts = await run<{ resource_type: string | null; done: boolean; score: number | null }>(PARTS_DONE, [learnerId, packageId]);
   const complete = parts.length > 0 && parts.every((p) => p.done);
   // A score for the lesson only once every SCO has one: one part's 90% is not the lesson's.
   const scos = parts.filter((p) => p.resource_type === 'sco');
-  const scored = final && scos.length > 0 && scos.every((p) => p.score !== null);
-  if (!scored && !complete) return;
-  // Most commits change no progress: the lesson's course is only looked up for those that do.
-  const lesson = { id: lessonId, courseId: (await em.findOneOrFail(Lesson, lessonId)).course.id };
-  if (scored) {
-    const score = Math.round((100 * scos.reduce((n, p) => n + p.score!, 0)) / scos.length);
-    await recordQuizResult(em, learnerId, lesson, score, complete);
-  }
-  if (complete) await completeLesson(em, learnerId, lesson);
+  const score = final && scos.length && scos.every((p) => p.score !== null) ? Math.round((100 * scos.reduce((n, p) => n + p.score!, 0)) / scos.length) : null;
+  return complete || score !== null ? { lessonId, complete, score } : null;
+}
+
+async function writeProgress(em: EntityManager, learnerId: number, news: ProgressNews) {
+  // Only commits that change progress come here: the lesson's course is looked up for them alone.
+  const lesson = { id: news.lessonId, courseId: (await em.findOneOrFail(Lesson, news.lessonId)).course.id };
+  if (news.score !== null) await recordQuizResult(em, learnerId, lesson, news.score, news.complete);
+  if (news.complete) await completeLesson(em, learnerId, lesson);
 }
 
 // ---------------------------------------------------------------------------------------------
