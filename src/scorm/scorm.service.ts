@@ -450,21 +450,32 @@ const TOTAL_SECONDS = `total_seconds = (SELECT coalesce(sum(seconds), 0)::float 
 const COMMIT_OLDER = statement(`${COMMIT_RECORD}, attempt AS (
   UPDATE scorm_attempts SET ${TOTAL_SECONDS} WHERE id = $9 AND EXISTS (SELECT 1 FROM rec)
 ) SELECT count(*)::int AS recorded FROM rec`);
-/** Also $10 the learner data, $11–$17 status and score, $18 exit, $19 ended, $20 the time. */
+/**
+ * Also $10 the learner data, $11–$17 status and score, $18 exit, $19 ended, $20 the time, and
+ * what course progress follows ($21 the learner, $22 the package, $23 whether this attempt is now
+ * satisfied): per visible part, whether any attempt satisfied it (see satisfied()) and the score of
+ * its latest attempt that has one. The statement sees the attempts as they were before it, so this
+ * attempt counts with its new status and score.
+ */
 const COMMIT_NEWER = statement(`${COMMIT_RECORD}, attempt AS (
   UPDATE scorm_attempts SET cmi = $10::jsonb, lesson_status = $11, completion_status = $12, success_status = $13,
          score_scaled = $14, score_raw = $15, score_min = $16, score_max = $17,
          last_exit = $18, last_session_id = $1, last_seq = $2, ended = $19, updated_at = $20, ${TOTAL_SECONDS}
   WHERE id = $9 AND EXISTS (SELECT 1 FROM rec)
-) SELECT count(*)::int AS recorded FROM rec`);
-
-/** Per visible part: whether any attempt satisfied it (see satisfied()) and the score of its latest attempt that has one. */
-const PARTS_DONE = statement(`SELECT i.resource_type,
-       coalesce(bool_or(a.completion_status = 'completed' AND a.success_status IS DISTINCT FROM 'failed'), false) AS done,
-       (array_agg(GREATEST(0, a.score_scaled) ORDER BY a.number DESC) FILTER (WHERE a.score_scaled IS NOT NULL))[1] AS score
-FROM scorm_items i LEFT JOIN scorm_attempts a ON a.item_id = i.id AND a.learner_id = $1
-WHERE i.package_id = $2 AND i.visible AND i.launch_url IS NOT NULL
-GROUP BY i.id, i.resource_type`);
+), latest AS (
+  SELECT a.item_id, a.number,
+         CASE WHEN a.id = $9 THEN $23 ELSE a.completion_status = 'completed' AND a.success_status IS DISTINCT FROM 'failed' END AS satisfied,
+         CASE WHEN a.id = $9 THEN $14 ELSE a.score_scaled END AS score_scaled
+  FROM scorm_attempts a WHERE a.learner_id = $21
+), parts AS (
+  SELECT i.resource_type,
+         coalesce(bool_or(a.satisfied), false) AS done,
+         (array_agg(GREATEST(0, a.score_scaled) ORDER BY a.number DESC) FILTER (WHERE a.score_scaled IS NOT NULL))[1] AS score
+  FROM scorm_items i LEFT JOIN latest a ON a.item_id = i.id
+  WHERE i.package_id = $22 AND i.visible AND i.launch_url IS NOT NULL
+  GROUP BY i.id, i.resource_type
+) SELECT r.recorded, parts.resource_type, parts.done, parts.score
+FROM (SELECT count(*)::int AS recorded FROM rec) r LEFT JOIN parts ON true`);
 
 type Run = <R>(st: Statement, values: unknown[]) => Promise<R[]>;
 
@@ -482,7 +493,7 @@ interface ProgressNews {
  * own time is kept by the same rule per sitting, and the attempt's total time is their sum.
  *
  * Players commit every few seconds, so this is the school's busiest write. It runs as plain SQL
- * (one statement to read and lock, one to write, one to see what course progress follows), not as
+ * (one statement to read and lock, one to write and see what course progress follows), not as
  * ORM queries, whose building, hydration and change sets cost more CPU than the commit's own work;
  * and on a connection of its own, where the statements are named prepared statements, planned once
  * per connection. Most commits change no course progress. One that does is rolled back and applied
@@ -542,32 +553,41 @@ async function applyCommit(
     commitAt = now;
   }
   const common = [facts.session_id, input.seq, !!input.final, newer, bytes, sittingSeq, sittingSeconds, commitAt, facts.attempt_id];
-  let recorded: { recorded: number }[];
-  if (newer) {
-    const summary = summarise(version, commit.kept, { masteryScore: facts.mastery_score, completionThreshold: facts.completion_threshold, scaledPassingScore: facts.scaled_passing_score });
-    if (facts.resource_type === 'asset') Object.assign(summary, { completionStatus: 'completed', lessonStatus: version === '1.2' ? 'completed' : null });
-    const ended = !!input.final && endsAttempt(version, commit.exit, commit.navRequest, summary.lessonStatus ?? null);
-    const exit = commit.navRequest === 'suspendAll' ? 'suspend' : commit.exit;
-    recorded = await run(COMMIT_NEWER, [
-      ...common,
-      JSON.stringify(commit.kept),
-      summary.lessonStatus,
-      summary.completionStatus,
-      summary.successStatus,
-      summary.scoreScaled,
-      summary.scoreRaw,
-      summary.scoreMin,
-      summary.scoreMax,
-      exit,
-      ended,
-      now,
-    ]);
-  } else {
-    recorded = await run(COMMIT_OLDER, common);
+  if (!newer) {
+    const [older] = await run<{ recorded: number }>(COMMIT_OLDER, common);
+    return { outcome: older?.recorded ? { status: 'older', navRequest: commit.navRequest } : { status: 'repeated', navRequest: null }, progress: null };
   }
-  if (!recorded[0]?.recorded) return { outcome: { status: 'repeated', navRequest: null }, progress: null };
-  const outcome = { status: newer ? 'applied' : 'older', navRequest: commit.navRequest } as const;
-  return { outcome, progress: newer ? await progressNews(run, claims.learnerId, facts.package_id, facts.lesson_id, !!input.final) : null };
+  const summary = summarise(version, commit.kept, { masteryScore: facts.mastery_score, completionThreshold: facts.completion_threshold, scaledPassingScore: facts.scaled_passing_score });
+  if (facts.resource_type === 'asset') Object.assign(summary, { completionStatus: 'completed', lessonStatus: version === '1.2' ? 'completed' : null });
+  const ended = !!input.final && endsAttempt(version, commit.exit, commit.navRequest, summary.lessonStatus ?? null);
+  const exit = commit.navRequest === 'suspendAll' ? 'suspend' : commit.exit;
+  const rows = await run<PartRow>(COMMIT_NEWER, [
+    ...common,
+    JSON.stringify(commit.kept),
+    summary.lessonStatus,
+    summary.completionStatus,
+    summary.successStatus,
+    summary.scoreScaled,
+    summary.scoreRaw,
+    summary.scoreMin,
+    summary.scoreMax,
+    exit,
+    ended,
+    now,
+    claims.learnerId,
+    facts.package_id,
+    satisfied(summary),
+  ]);
+  if (!rows[0]?.recorded) return { outcome: { status: 'repeated', navRequest: null }, progress: null };
+  return { outcome: { status: 'applied', navRequest: commit.navRequest }, progress: progressNews(rows, facts.lesson_id, !!input.final) };
+}
+
+/** A part of the package as COMMIT_NEWER sees it (no part at all: one row with done null). */
+interface PartRow {
+  recorded: number;
+  resource_type: string | null;
+  done: boolean | null;
+  score: number | null;
 }
 
 /**
@@ -575,8 +595,8 @@ async function applyCommit(
  * a sitting that ends with a score on every SCO counts as one graded attempt (the course keeps the
  * best). The lesson's score is the mean of its SCOs' latest scores, in percent.
  */
-async function progressNews(run: Run, learnerId: number, packageId: number, lessonId: number, final: boolean): Promise<ProgressNews | null> {
-  const parts = await run<{ resource_type: string | null; done: boolean; score: number | null }>(PARTS_DONE, [learnerId, packageId]);
+function progressNews(rows: PartRow[], lessonId: number, final: boolean): ProgressNews | null {
+  const parts = rows.filter((p) => p.done !== null);
   const complete = parts.length > 0 && parts.every((p) => p.done);
   // A score for the lesson only once every SCO has one: one part's 90% is not the lesson's.
   const scos = parts.filter((p) => p.resource_type === 'sco');
