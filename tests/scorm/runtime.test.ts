@@ -181,6 +181,24 @@ describe('SCORM 1.2 runtime against the server', () => {
     const report = await s.teacher.get(`/scorm/lessons/${lesson12}/report`);
     expect(report.text).toMatch(new RegExp(`learners/${s.learnerA2.id}"><bdi>[^<]+</bdi></a></td><td>Passed</td><td>90%</td>`));
   });
+
+  it('when the learner goes back to the lesson they passed and the SCO commits mid-sitting, then the commit is kept and the course keeps the lesson done once, with its best score', async () => {
+    const other = await signIn(t.app, s.learnerA2.username);
+    const before = await progressOf(s.learnerA2.id, lesson12);
+    expect(before!.completedAt).not.toBeNull();
+    const again = await openRuntime(t, other, lesson12);
+    const api = again.api as Scorm12API;
+    api.LMSInitialize('');
+    api.LMSSetValue('cmi.core.lesson_location', 'review');
+    api.LMSCommit('');
+    const [answer] = await again.deliver();
+    expect(answer!.body).toMatchObject({ result: true, errorCode: 0, outcome: 'applied' });
+    const attempts = await attemptsOf(s.learnerA2.id, lesson12);
+    expect(attempts.at(-1)!.cmi['cmi.core.lesson_location']).toBe('review');
+    const after = await progressOf(s.learnerA2.id, lesson12);
+    expect(after).toMatchObject({ bestScore: 90, attempts: 2 });
+    expect(after!.completedAt).toEqual(before!.completedAt);
+  });
 });
 
 describe('SCORM 2004 runtime against the server', () => {
