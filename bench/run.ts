@@ -20,7 +20,7 @@ import pg from 'pg';
 import { projectRoot } from '../src/platform/database.ts';
 import { measurePageWeight, weightTable, type PageWeightReport } from './page-weight.ts';
 import { reportsTable, timeReports, type ReportTiming } from './reports.ts';
-import { PASSWORD, cpuSeconds, formFields, getPage, linksOf, machine, postgresCpuSeconds, runScript, signIn, sleep, startSchool, table, zipStored, type School, type Visitor } from './support.ts';
+import { PASSWORD, cpuSeconds, formFields, getPage, linksOf, machine, postgresCpuSeconds, runScript, signIn, sleep, startSchool, table, zipOf, type School, type Visitor } from './support.ts';
 
 export interface BenchOptions {
   quick: boolean;
@@ -285,7 +285,7 @@ async function scormTokens(school: School, learners: string[]): Promise<{ tokens
     const body = new FormData();
     body.set('place', place);
     body.set('title', 'Numbers (SCORM)');
-    body.set('file', new Blob([new Uint8Array(scormPackage())], { type: 'application/zip' }), 'numbers.zip');
+    body.set('file', new Blob([new Uint8Array(await scormPackage())], { type: 'application/zip' }), 'numbers.zip');
     const res = await fetch(`${school.url}/scorm?_csrf=${encodeURIComponent(csrf)}`, { method: 'POST', body, redirect: 'manual', headers: { cookie: admin.cookie } });
     lessonId = /\/scorm\/lessons\/(\d+)/.exec(res.headers.get('location') ?? '')?.[1];
     if (!lessonId) return { tokens: [], problem: `the SCORM upload answered ${res.status}` };
@@ -300,7 +300,7 @@ async function scormTokens(school: School, learners: string[]): Promise<{ tokens
   return { tokens, problem: tokens.length ? null : `no launch token on /scorm/lessons/${lessonId}` };
 }
 
-function scormPackage(): Buffer {
+function scormPackage(): Promise<Buffer> {
   const manifest = `<?xml version="1.0" encoding="UTF-8"?>
 <manifest identifier="org.dars.bench.numbers" version="1.0" xmlns="http://www.imsproject.org/xsd/imscp_rootv1p1p2" xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_rootv1p2">
   <metadata><schema>ADL SCORM</schema><schemaversion>1.2</schemaversion></metadata>
@@ -313,7 +313,7 @@ function scormPackage(): Buffer {
     <resource identifier="RES" type="webcontent" adlcp:scormtype="sco" href="index.html"><file href="index.html"/></resource>
   </resources>
 </manifest>`;
-  return zipStored([
+  return zipOf([
     { name: 'imsmanifest.xml', data: manifest },
     { name: 'index.html', data: '<!doctype html><html lang="en"><title>Numbers</title><p>One, two, three.</p></html>' },
   ]);

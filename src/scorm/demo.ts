@@ -7,7 +7,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { deflateRawSync, crc32 } from 'node:zlib';
+import { buffer } from 'node:stream/consumers';
+import { ZipFile } from 'yazl';
 import { toActor, User } from '../accounts/index.ts';
 import { Course, unitsOfCourse } from '../courses/index.ts';
 import { projectRoot } from '../platform/database.ts';
@@ -39,49 +40,8 @@ export async function addDemoScormLesson(em: EntityManager, dataDir: string): Pr
 
 /** A zip of the folder's files (deflated, no sub-folders needed), as any authoring tool would write it. */
 async function zipFolder(dir: string): Promise<Buffer> {
-  const names = (await readdir(dir)).sort();
-  const local: Buffer[] = [];
-  const central: Buffer[] = [];
-  let offset = 0;
-  for (const name of names) {
-    const data = await readFile(path.join(dir, name));
-    const packed = deflateRawSync(data, { level: 9 });
-    const nameBytes = Buffer.from(name, 'utf8');
-    const crc = crc32(data) >>> 0;
-    const header = Buffer.alloc(30);
-    header.writeUInt32LE(0x04034b50, 0);
-    header.writeUInt16LE(20, 4);
-    header.writeUInt16LE(0x0800, 6); // names in UTF-8
-    header.writeUInt16LE(8, 8); // deflate
-    header.writeUInt32LE(0x00210000, 10); // 1980-01-01 00:00: the same bytes, the same content id, every time
-    header.writeUInt32LE(crc, 14);
-    header.writeUInt32LE(packed.length, 18);
-    header.writeUInt32LE(data.length, 22);
-    header.writeUInt16LE(nameBytes.length, 26);
-    local.push(header, nameBytes, packed);
-
-    const entry = Buffer.alloc(46);
-    entry.writeUInt32LE(0x02014b50, 0);
-    entry.writeUInt16LE(0x0314, 4); // made by Unix, so the mode below is read as one
-    entry.writeUInt16LE(20, 6);
-    entry.writeUInt16LE(0x0800, 8);
-    entry.writeUInt16LE(8, 10);
-    entry.writeUInt32LE(0x00210000, 12);
-    entry.writeUInt32LE(crc, 16);
-    entry.writeUInt32LE(packed.length, 20);
-    entry.writeUInt32LE(data.length, 24);
-    entry.writeUInt16LE(nameBytes.length, 28);
-    entry.writeUInt32LE((0o100644 << 16) >>> 0, 38); // a plain file
-    entry.writeUInt32LE(offset, 42);
-    central.push(entry, nameBytes);
-    offset += header.length + nameBytes.length + packed.length;
-  }
-  const directory = Buffer.concat(central);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(names.length, 8);
-  end.writeUInt16LE(names.length, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...local, directory, end]);
+  const zip = new ZipFile();
+  for (const name of (await readdir(dir)).sort()) zip.addBuffer(await readFile(path.join(dir, name)), name, { mode: 0o100644 });
+  zip.end();
+  return buffer(zip.outputStream);
 }
