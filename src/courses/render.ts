@@ -46,7 +46,7 @@ function renderer(images: Map<string, ImageVariants>, dataSaver: boolean) {
   return marked;
 }
 
-const blocks = ['p', 'li', 'blockquote', 'td', 'th', 'h2', 'h3', 'h4'];
+const blocks = ['p', 'ul', 'ol', 'li', 'blockquote', 'td', 'th', 'h2', 'h3', 'h4'];
 
 function sanitise(html: string) {
   return sanitizeHtml(html, {
@@ -61,7 +61,8 @@ function sanitise(html: string) {
     allowedSchemes: ['http', 'https', 'mailto', 'tel'],
     allowedSchemesByTag: { img: [] },
     allowProtocolRelative: false,
-    // Mixed-language lessons (English with Arabic glosses): each block finds its own direction.
+    // Mixed-language lessons (English with Arabic glosses): each block finds its own direction, a
+    // list too, so its markers sit on the side its items start from, not off the edge of the phone.
     transformTags: {
       h1: 'h2',
       ...Object.fromEntries(blocks.map((tag) => [tag, (name: string, attribs: Record<string, string>) => ({ tagName: name, attribs: { ...attribs, dir: 'auto' } })])),

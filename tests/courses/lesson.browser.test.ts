@@ -67,4 +67,26 @@ describe('a learner finishes lessons on a phone', () => {
     expect(media).toEqual([]);
     await context.close();
   }, 60_000);
+
+  it('when learner1 reads every lesson with Arabic chosen, then each page is right-to-left and no wider than the phone, English lists included', async () => {
+    const em = school.t.em();
+    await em.execute(`UPDATE users SET language = 'ar' WHERE username = 'learner1'`);
+    const lessons = (await em.execute(
+      `SELECT DISTINCT l.id FROM lessons l JOIN cohort_courses cc ON cc.course_id = l.course_id
+         JOIN enrolments e ON e.cohort_id = cc.cohort_id JOIN users u ON u.id = e.learner_id
+        WHERE u.username = 'learner1' AND NOT l.retired AND l.type <> 'scorm' ORDER BY l.id`,
+    )) as { id: number }[];
+    expect(lessons.length).toBeGreaterThan(10);
+    const { context, page } = await phone(school.browser);
+    await signInAs(page, school.url, 'learner1', DEMO_PASSWORD);
+    const tooWide: string[] = [];
+    for (const { id } of lessons) {
+      await page.goto(`${school.url}/lessons/${id}`);
+      expect(await page.getAttribute('html', 'dir')).toBe('rtl');
+      if ((await page.evaluate(() => document.documentElement.scrollWidth)) > 360) tooWide.push(`/lessons/${id}`);
+    }
+    expect(tooWide).toEqual([]);
+    await em.execute(`UPDATE users SET language = NULL WHERE username = 'learner1'`);
+    await context.close();
+  }, 90_000);
 });
