@@ -2,7 +2,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ReportViewer } from '../reports.policy.ts';
 import type { ReportFilters } from '../reports.schemas.ts';
-import { learnerGroup, scopeCohorts, type Range } from './scope.ts';
+import { learnerGroup, perGroupAndTotal, scopeCohorts, type Range } from './scope.ts';
 import { raw, rows, sql, type Sql } from './sql.ts';
 
 /**
@@ -71,12 +71,12 @@ export async function assignmentFigures(em: EntityManager, viewer: ReportViewer,
             FROM per_assignment pa JOIN assignments a ON a.id = pa.assignment_id
         ),
         x AS (SELECT ${by.group} AS g, d.learner_id, d.turned_in, d.turnaround FROM d ${by.join}),
-        group_rows AS (
-          SELECT g AS "group", count(DISTINCT learner_id)::int AS learners, count(*)::int AS expected,
-                 count(*) FILTER (WHERE turned_in)::int AS turned_in,
-                 (percentile_cont(0.5) WITHIN GROUP (ORDER BY turnaround))::text AS median
-            FROM x GROUP BY GROUPING SETS ((g), ())
-        )
+        group_rows AS (${perGroupAndTotal(
+          f.by,
+          raw(`count(DISTINCT learner_id)::int AS learners, count(*)::int AS expected, count(*) FILTER (WHERE turned_in)::int AS turned_in,
+               (percentile_cont(0.5) WITHIN GROUP (ORDER BY turnaround))::text AS median`),
+          raw('x'),
+        )})
         ${perAssignment ? raw(`SELECT 'assignment' AS kind, to_jsonb(assignment_rows) AS r FROM assignment_rows UNION ALL `) : raw('')}SELECT 'group' AS kind, to_jsonb(group_rows) AS r FROM group_rows`,
   );
   const of = <T>(kind: string) => result.filter((row) => row.kind === kind).map((row) => row.r as T);

@@ -2,7 +2,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ReportViewer } from '../reports.policy.ts';
 import type { ReportFilters } from '../reports.schemas.ts';
-import { learnerGroup, scopeCohorts, type Range } from './scope.ts';
+import { learnerGroup, perGroupAndTotal, scopeCohorts, type Range } from './scope.ts';
 import { raw, rows, sql } from './sql.ts';
 
 export interface EnrolmentGroup {
@@ -23,7 +23,9 @@ export interface EnrolmentGroup {
  * Learners enrolled, joining and withdrawing, and active: who studied in the last 7 and 30 days of
  * the range, found from the last day of each month's study in the monthly rollup (rollups.ts) —
  * for a month that goes on past the end of the range, the days up to its end are read from study
- * time itself.
+ * time itself. The month rows are not narrowed to the learners in scope before they are counted:
+ * the join to those learners afterwards does that for less (see hours.ts); only the days read from
+ * study time are.
  */
 export async function enrolmentByGroup(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range): Promise<EnrolmentGroup[]> {
   const course = f.courseId ? sql`AND m.course_id = ${f.courseId}` : raw('');
@@ -40,25 +42,29 @@ export async function enrolmentByGroup(em: EntityManager, viewer: ReportViewer, 
         ), months AS MATERIALIZED (
           SELECT m.learner_id, m.course_id, m.month, m.last_day FROM report_study_months m
            WHERE m.month >= date_trunc('month', ${range.to}::date - 29)::date AND m.month <= ${range.to}::date ${course}
-             AND m.last_day > (${range.to}::date - 30) AND m.learner_id IN (SELECT learner_id FROM l)
+             AND m.last_day > (${range.to}::date - 30)
         ), act AS (
           SELECT learner_id, max(last_day) AS last_day FROM (
             SELECT learner_id, last_day FROM months WHERE last_day <= ${range.to}::date
             UNION ALL
             SELECT s.learner_id, s.day FROM months m JOIN study_time s ON s.learner_id = m.learner_id AND s.course_id = m.course_id
-             WHERE m.last_day > ${range.to}::date AND s.day >= greatest(m.month, ${range.to}::date - 29) AND s.day <= ${range.to}::date
+             WHERE m.last_day > ${range.to}::date AND m.learner_id IN (SELECT learner_id FROM l)
+               AND s.day >= greatest(m.month, ${range.to}::date - 29) AND s.day <= ${range.to}::date
           ) d
            GROUP BY learner_id
         ), x AS (
           SELECT ${by.group} AS g, l.first_enrolled, l.withdrew, act.learner_id AS active, act.last_day
             FROM l ${by.join} LEFT JOIN act ON act.learner_id = l.learner_id
         )
-        SELECT g AS "group", count(*)::int AS enrolled,
+        ${perGroupAndTotal(
+          f.by,
+          sql`count(*)::int AS enrolled,
                count(*) FILTER (WHERE first_enrolled >= ${range.start})::int AS joined,
                count(*) FILTER (WHERE withdrew)::int AS withdrew,
                count(active) FILTER (WHERE last_day > (${range.to}::date - 7))::int AS active7,
-               count(active)::int AS active30
-          FROM x GROUP BY GROUPING SETS ((g), ())`,
+               count(active)::int AS active30`,
+          raw('x'),
+        )}`,
   );
   return result.map((r) => ({ group: r.group as string | null, enrolled: Number(r.enrolled), joined: Number(r.joined), withdrew: Number(r.withdrew), active7: Number(r.active7), active30: Number(r.active30) }));
 }

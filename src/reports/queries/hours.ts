@@ -2,7 +2,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ReportViewer } from '../reports.policy.ts';
 import type { ReportFilters } from '../reports.schemas.ts';
-import { learnerGroup, population, scopeCohorts, type Range } from './scope.ts';
+import { learnerGroup, perGroupAndTotal, population, scopeCohorts, type Range } from './scope.ts';
 import { raw, rows, sql, type Sql } from './sql.ts';
 
 /**
@@ -37,24 +37,31 @@ export function wholeMonths(range: Pick<Range, 'from' | 'to'>, today: string): {
  * Seconds per learner and subject in the range: whole months from the rollup, the days before and
  * after them from study time itself (a default range of whole months reads none). A month's
  * seconds of one course fit an int (a month has 2.7 million), so they are summed as integers, not
- * as the numerics that bigints sum to.
+ * as the numerics that bigints sum to. A course's subject is looked up once, as two lists of ids,
+ * instead of joining every row to its course.
+ *
+ * `learners` narrows the rows to some learners (a page of the per-learner export). Without it
+ * every learner's rows are summed and the caller joins its learners afterwards: for a population
+ * of most of the school, as a report usually is, summing first and joining 100,000 sums costs a
+ * third less than testing half a million rows against a hash of 100,000 learners.
  */
-function studied(f: ReportFilters, range: Range, learners: Sql, today: string): Sql {
+function studied(f: ReportFilters, range: Range, learners: Sql | null, today: string): Sql {
   const course = (col: string) => (f.courseId ? sql`AND ${raw(col)} = ${f.courseId}` : raw(''));
+  const of = (col: string) => (learners ? sql`AND ${raw(col)} IN (${learners})` : raw(''));
   const months = wholeMonths(range, today);
   const days = months
     ? sql`((s.day >= ${range.from}::date AND s.day < ${months.from}::date) OR (s.day >= ${months.to}::date AND s.day <= ${range.to}::date))`
     : sql`(s.day >= ${range.from}::date AND s.day <= ${range.to}::date)`;
   const fromRollup = months
     ? sql`SELECT m.learner_id, m.course_id, m.seconds::int FROM report_study_months m
-           WHERE m.month >= ${months.from}::date AND m.month < ${months.to}::date ${course('m.course_id')} AND m.learner_id IN (${learners})
+           WHERE m.month >= ${months.from}::date AND m.month < ${months.to}::date ${course('m.course_id')} ${of('m.learner_id')}
           UNION ALL `
     : raw('');
+  const subject = (name: string) => sql`x.course_id = ANY (ARRAY(SELECT c.id FROM courses c WHERE c.subject = ${name}))`;
   return sql`SELECT x.learner_id,
-      sum(x.seconds) FILTER (WHERE c.subject = ${SUBJECTS.language}) AS lang,
-      sum(x.seconds) FILTER (WHERE c.subject = ${SUBJECTS.softSkills}) AS soft
-    FROM (${fromRollup}SELECT s.learner_id, s.course_id, s.seconds FROM study_time s WHERE ${days} ${course('s.course_id')} AND s.learner_id IN (${learners})) x
-    JOIN courses c ON c.id = x.course_id
+      sum(x.seconds) FILTER (WHERE ${subject(SUBJECTS.language)}) AS lang,
+      sum(x.seconds) FILTER (WHERE ${subject(SUBJECTS.softSkills)}) AS soft
+    FROM (${fromRollup}SELECT s.learner_id, s.course_id, s.seconds FROM study_time s WHERE ${days} ${course('s.course_id')} ${of('s.learner_id')}) x
     GROUP BY x.learner_id`;
 }
 
@@ -74,17 +81,20 @@ export async function hoursByGroup(em: EntityManager, viewer: ReportViewer, f: R
   const result = await rows<Record<string, string | number | null>>(
     em,
     sql`WITH pop AS (${population(viewer, f, range)}),
-        st AS (${studied(f, range, raw('SELECT learner_id FROM pop'), today)}),
+        st AS (${studied(f, range, null, today)}),
         x AS (
           SELECT ${by.group} AS g, coalesce(st.lang, 0) AS lang, coalesce(st.soft, 0) AS soft
             FROM pop ${by.join} LEFT JOIN st ON st.learner_id = pop.learner_id
         )
-        SELECT g AS "group", count(*)::int AS learners,
+        ${perGroupAndTotal(
+          f.by,
+          sql`count(*)::int AS learners,
                coalesce(avg(lang), 0) / 3600.0 AS lang_avg, coalesce(avg(soft), 0) / 3600.0 AS soft_avg,
                coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY lang), 0) / 3600.0 AS lang_median,
                coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY soft), 0) / 3600.0 AS soft_median,
-               count(*) FILTER (WHERE lang >= ${expected.languageSeconds} AND soft >= ${expected.softSkillsSeconds})::int AS on_track
-          FROM x GROUP BY GROUPING SETS ((g), ())`,
+               count(*) FILTER (WHERE lang >= ${expected.languageSeconds} AND soft >= ${expected.softSkillsSeconds})::int AS on_track`,
+          raw('x'),
+        )}`,
   );
   return result.map((r) => ({
     group: r.group as string | null,

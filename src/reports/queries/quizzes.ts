@@ -8,21 +8,22 @@ import { raw, rows, sql, type Sql } from './sql.ts';
 /**
  * Each learner's best score per quiz in the range, from the rollup of each learner's attempts at
  * each quiz (rollups.ts): a pair whose attempts all fall in the range is read as counted; one whose
- * attempts the range cuts through (a handful) has the attempts inside the range read again. The
- * lessons are joined only to narrow to one course.
+ * attempts the range cuts through (a handful) has the attempts inside the range read again. Both
+ * kinds come from one pass over the rollup. The lessons are joined only to narrow to one course.
  */
 function best(f: ReportFilters, range: Range, learners: Sql): Sql {
   const course = f.courseId ? sql`AND q.lesson_id IN (SELECT l.id FROM lessons l WHERE l.course_id = ${f.courseId})` : raw('');
-  return sql`SELECT q.learner_id, q.lesson_id, q.best, q.passed, q.attempts FROM report_quiz_best q
-     WHERE q.first_at >= ${range.start} AND q.last_at < ${range.end} ${course} AND q.learner_id IN (${learners})
-    UNION ALL
-    SELECT q.learner_id, q.lesson_id, x.best, x.passed, x.attempts FROM report_quiz_best q
-     CROSS JOIN LATERAL (
-       SELECT max(qa.score) AS best, bool_or(qa.passed) AS passed, count(*) AS attempts FROM quiz_attempts qa
-        WHERE qa.learner_id = q.learner_id AND qa.lesson_id = q.lesson_id AND qa.submitted_at >= ${range.start} AND qa.submitted_at < ${range.end}
-     ) x
-     WHERE (q.first_at < ${range.start} OR q.last_at >= ${range.end}) AND q.last_at >= ${range.start} AND q.first_at < ${range.end} AND x.attempts > 0
-       ${course} AND q.learner_id IN (${learners})`;
+  const whole = sql`q.first_at >= ${range.start} AND q.last_at < ${range.end}`;
+  const inRange = (select: string) =>
+    sql`(SELECT ${raw(select)} FROM quiz_attempts qa WHERE qa.learner_id = q.learner_id AND qa.lesson_id = q.lesson_id AND qa.submitted_at >= ${range.start} AND qa.submitted_at < ${range.end})`;
+  return sql`SELECT * FROM (
+      SELECT q.learner_id, q.lesson_id,
+             CASE WHEN ${whole} THEN q.best ELSE ${inRange('max(qa.score)')} END AS best,
+             CASE WHEN ${whole} THEN q.passed ELSE ${inRange('bool_or(qa.passed)')} END AS passed,
+             CASE WHEN ${whole} THEN q.attempts ELSE ${inRange('count(*)::int')} END AS attempts
+        FROM report_quiz_best q
+       WHERE q.last_at >= ${range.start} AND q.first_at < ${range.end} ${course} AND q.learner_id IN (${learners})
+    ) b WHERE b.attempts > 0`;
 }
 
 export interface QuizRow {

@@ -103,6 +103,16 @@ export function learnerGroup(by: Breakdown, range: Range, learner: string): { gr
   return { group: groupOf(by, range), join: raw(`JOIN users u ON u.id = ${learner}`) };
 }
 
+/**
+ * A row per group of `from` (whose column `g` is the group) and one more, group null, for everyone.
+ * Without a breakdown there is one group, everyone: its row is worked out once and given twice
+ * instead of GROUPING SETS sorting every learner by a constant.
+ */
+export function perGroupAndTotal(by: Breakdown, columns: Sql, from: Sql): Sql {
+  if (by === 'none') return sql`SELECT t."group", a.* FROM (SELECT ${columns} FROM ${from}) a CROSS JOIN (VALUES ('all'), (NULL)) t ("group")`;
+  return sql`SELECT g AS "group", ${columns} FROM ${from} GROUP BY GROUPING SETS ((g), ())`;
+}
+
 /** The fixed groups of a breakdown, in the order tables show them (nationalities come from the data). */
 export function knownGroups(by: Breakdown): readonly string[] {
   switch (by) {
