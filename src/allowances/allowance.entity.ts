@@ -138,7 +138,8 @@ AllowanceIssueSchema.setClass(AllowanceIssue);
 const AllowanceLedgerEntrySchema = defineEntity({
   name: 'AllowanceLedgerEntry',
   tableName: 'allowance_ledger',
-  indexes: [{ properties: ['issue'] }, { properties: ['batch'] }, { properties: ['learner'] }, { properties: ['scheme', 'periodStart'] }, { properties: ['handoff'] }],
+  // `at`: the report rollups find the allowances that changed lately by it (reports/rollups.ts).
+  indexes: [{ properties: ['issue'] }, { properties: ['batch'] }, { properties: ['learner'] }, { properties: ['scheme', 'periodStart'] }, { properties: ['handoff'] }, { properties: ['at'] }],
   // Declared here (not only in a migration) so that schema diffs know it and never drop it. TRUNCATE
   // is refused by a second trigger in the migration: schema diffs cannot see statement triggers.
   triggers: [

@@ -44,4 +44,6 @@ export interface ReportFilters {
    * PostgreSQL knows how many learners to expect instead of guessing a few thousand.
    */
   cohortIds?: readonly number[];
+  /** The programmes of those cohorts, looked up with them. */
+  programmeIds?: readonly number[];
 }

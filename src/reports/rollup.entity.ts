@@ -119,6 +119,29 @@ const ReportQuizBestSchema = defineEntity({
 export class ReportQuizBest extends ReportQuizBestSchema.class {}
 ReportQuizBestSchema.setClass(ReportQuizBest);
 
+/**
+ * What one programme's schemes gave one learner in one calendar month (by period start) in one
+ * unit and currency ('' for megabytes), allowances not cancelled, and the first and last period
+ * start among them: a range that holds both counts the month whole.
+ */
+const ReportIssueMonthSchema = defineEntity({
+  name: 'ReportIssueMonth',
+  tableName: 'report_issue_months',
+  properties: {
+    learnerId: p.integer().primary().autoincrement(false),
+    programmeId: p.integer().primary().autoincrement(false),
+    /** First day of the month. */
+    month: p.date().primary(),
+    unit: p.string().length(20).primary(),
+    currency: p.string().length(3).primary(),
+    amount: p.bigint('number'),
+    firstDay: p.date(),
+    lastDay: p.date(),
+  },
+});
+export class ReportIssueMonth extends ReportIssueMonthSchema.class {}
+ReportIssueMonthSchema.setClass(ReportIssueMonth);
+
 /** How far the rollups have read: the last ids seen and when, and the lessons they were counted against. */
 const ReportRollupStateSchema = defineEntity({
   name: 'ReportRollupState',
@@ -130,6 +153,8 @@ const ReportRollupStateSchema = defineEntity({
     /** Course completions are read by id too: one may come without a lesson completed in the same refresh. */
     lastCompletionId: p.integer().default(0),
     lastQuizAttemptId: p.integer().default(0),
+    /** Allowances are read by their ledger: every change to one is a new ledger row. */
+    lastLedgerId: p.bigint('number').default(0),
     refreshedAt: p.datetime(),
     /** Which lessons count, and in which unit: when a course import changes it, the unit rollup is rebuilt. */
     lessonsFingerprint: p.string().length(32),
@@ -138,4 +163,4 @@ const ReportRollupStateSchema = defineEntity({
 export class ReportRollupState extends ReportRollupStateSchema.class {}
 ReportRollupStateSchema.setClass(ReportRollupState);
 
-export { ReportUnitProgressSchema, ReportCourseProgressSchema, ReportStudyMonthSchema, ReportLearnerProgressSchema, ReportDataMonthSchema, ReportQuizBestSchema, ReportRollupStateSchema };
+export { ReportUnitProgressSchema, ReportCourseProgressSchema, ReportStudyMonthSchema, ReportLearnerProgressSchema, ReportDataMonthSchema, ReportQuizBestSchema, ReportIssueMonthSchema, ReportRollupStateSchema };

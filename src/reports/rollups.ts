@@ -6,8 +6,8 @@
  * A refresh finds what changed since the previous one — new rows by id, completions and study days
  * by their indexed times — and recounts only that: the units, courses and progress rows of
  * learners whose progress moved or who completed a course, the study months that moved, the
- * learner–quiz pairs with new attempts, and the data-use months from the one before the last
- * refresh on. The first refresh (or one after a course import changed which lessons count) counts
+ * learner–quiz pairs with new attempts, the allowances of learners with a new ledger row, and the
+ * data-use months from the one before the last refresh on. The first refresh (or one after a course import changed which lessons count) counts
  * everything. Reading the courses and allowances slices' tables is the reports' sanctioned
  * exception (see queries/scope.ts); only the rollups are written.
  *
@@ -53,6 +53,12 @@ const quizRows = (where: string) => `INSERT INTO report_quiz_best (learner_id, l
     FROM quiz_attempts qa WHERE ${where} GROUP BY qa.learner_id, qa.lesson_id`;
 const dataRows = (where: string) => `INSERT INTO report_data_months (learner_id, month, bytes, first_day, last_day)
   SELECT d.learner_id, date_trunc('month', d.day)::date, sum(d.bytes), min(d.day), max(d.day) FROM data_usage d WHERE ${where} GROUP BY d.learner_id, date_trunc('month', d.day)`;
+/** Allowances not cancelled, per learner, programme, month of period start, unit and currency ('' for none). */
+const issueRows = (where: string) => `INSERT INTO report_issue_months (learner_id, programme_id, month, unit, currency, amount, first_day, last_day)
+  SELECT i.learner_id, s.programme_id, date_trunc('month', i.period_start)::date, i.unit, coalesce(i.currency, ''), sum(i.amount), min(i.period_start), max(i.period_start)
+    FROM allowance_issues i JOIN allowance_schemes s ON s.id = i.scheme_id
+   WHERE i.status <> 'cancelled' AND ${where}
+   GROUP BY i.learner_id, s.programme_id, date_trunc('month', i.period_start), i.unit, coalesce(i.currency, '')`;
 
 export interface RefreshOutcome {
   /** Everything was counted again. */
@@ -74,25 +80,31 @@ export async function refreshRollups(em: EntityManager, opts: { wait?: boolean }
     const [marks] = (await run(
       `SELECT coalesce((SELECT max(id) FROM lesson_progress), 0) AS progress_id, coalesce((SELECT max(id) FROM study_time), 0) AS study_id,
               coalesce((SELECT max(id) FROM course_completions), 0) AS completion_id, coalesce((SELECT max(id) FROM quiz_attempts), 0) AS quiz_id,
+              coalesce((SELECT max(id) FROM allowance_ledger), 0) AS ledger_id,
               (SELECT md5(coalesce(string_agg(id || ':' || coalesce(unit_id, 0) || ':' || retired, ',' ORDER BY id), '')) FROM lessons) AS fingerprint`,
-    )) as { progress_id: number; study_id: number; completion_id: number; quiz_id: number; fingerprint: string }[];
-    const [state] = (await run(`SELECT last_progress_id, last_study_id, last_completion_id, last_quiz_attempt_id, refreshed_at, lessons_fingerprint FROM report_rollup_state WHERE id = 1`)) as {
+    )) as { progress_id: number; study_id: number; completion_id: number; quiz_id: number; ledger_id: string; fingerprint: string }[];
+    const [state] = (await run(`SELECT last_progress_id, last_study_id, last_completion_id, last_quiz_attempt_id, last_ledger_id, refreshed_at, lessons_fingerprint FROM report_rollup_state WHERE id = 1`)) as {
       last_progress_id: number;
       last_study_id: number;
       last_completion_id: number;
       last_quiz_attempt_id: number;
+      last_ledger_id: string;
       refreshed_at: Date;
       lessons_fingerprint: string;
     }[];
     let outcome: RefreshOutcome;
     if (!state || state.lessons_fingerprint !== marks!.fingerprint) {
-      await run('TRUNCATE report_unit_progress, report_course_progress, report_study_months, report_learner_progress, report_data_months, report_quiz_best');
+      await run('TRUNCATE report_unit_progress, report_course_progress, report_study_months, report_learner_progress, report_data_months, report_quiz_best, report_issue_months');
       await run(unitRows('true'));
       await run(courseRows('true'));
       await run(learnerRows('true'));
       await run(studyRows('true'));
       await run(dataRows('true'));
       await run(quizRows('true'));
+      await run(issueRows('true'));
+      // Planner statistics for what was just counted: until autovacuum gets to them, a new rollup has
+      // none, and report statements were planned for a few rows where there are hundreds of thousands.
+      await run('ANALYZE report_unit_progress, report_course_progress, report_study_months, report_learner_progress, report_data_months, report_quiz_best, report_issue_months');
       outcome = { full: true, learners: 0, skipped: false };
     } else {
       const since = state.refreshed_at;
@@ -136,6 +148,15 @@ export async function refreshRollups(em: EntityManager, opts: { wait?: boolean }
       );
       await run('DELETE FROM report_quiz_best b USING report_dirty_quizzes d WHERE b.learner_id = d.learner_id AND b.lesson_id = d.lesson_id');
       await run(quizRows('(qa.learner_id, qa.lesson_id) IN (SELECT learner_id, lesson_id FROM report_dirty_quizzes)'));
+      // An allowance changes only together with a new ledger row (issued, sent, confirmed, cancelled):
+      // the learners with one since the last refresh have all their allowances counted again.
+      await run(
+        `CREATE TEMP TABLE report_dirty_issues ON COMMIT DROP AS
+           SELECT DISTINCT learner_id FROM allowance_ledger WHERE id > ? OR at >= ?::timestamptz - ${MARGIN}`,
+        [state.last_ledger_id, since],
+      );
+      await run('DELETE FROM report_issue_months WHERE learner_id IN (SELECT learner_id FROM report_dirty_issues)');
+      await run(issueRows('i.learner_id IN (SELECT learner_id FROM report_dirty_issues)'));
       // Data use is added to the learner's row of the day as it is metered, so the months from the
       // one before the last refresh on are counted again. Rows have no id to tell a late write to an
       // older day (a restore, a correction): the sums before that month are compared, and all
@@ -155,10 +176,11 @@ export async function refreshRollups(em: EntityManager, opts: { wait?: boolean }
       outcome = { full: false, learners: Number(n!.n), skipped: false };
     }
     await run(
-      `INSERT INTO report_rollup_state (id, last_progress_id, last_study_id, last_completion_id, last_quiz_attempt_id, refreshed_at, lessons_fingerprint) VALUES (1, ?, ?, ?, ?, now(), ?)
+      `INSERT INTO report_rollup_state (id, last_progress_id, last_study_id, last_completion_id, last_quiz_attempt_id, last_ledger_id, refreshed_at, lessons_fingerprint) VALUES (1, ?, ?, ?, ?, ?, now(), ?)
        ON CONFLICT (id) DO UPDATE SET last_progress_id = excluded.last_progress_id, last_study_id = excluded.last_study_id,
-         last_completion_id = excluded.last_completion_id, last_quiz_attempt_id = excluded.last_quiz_attempt_id, refreshed_at = excluded.refreshed_at, lessons_fingerprint = excluded.lessons_fingerprint`,
-      [marks!.progress_id, marks!.study_id, marks!.completion_id, marks!.quiz_id, marks!.fingerprint],
+         last_completion_id = excluded.last_completion_id, last_quiz_attempt_id = excluded.last_quiz_attempt_id, last_ledger_id = excluded.last_ledger_id,
+         refreshed_at = excluded.refreshed_at, lessons_fingerprint = excluded.lessons_fingerprint`,
+      [marks!.progress_id, marks!.study_id, marks!.completion_id, marks!.quiz_id, marks!.ledger_id, marks!.fingerprint],
     );
     return outcome;
   });

@@ -1,6 +1,6 @@
 /** The pre-counted figures: refreshed incrementally, and exact however the range falls on months. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DataUsage } from '../../src/allowances/index.ts';
+import { AllowanceIssue, AllowanceLedgerEntry, DataUsage } from '../../src/allowances/index.ts';
 import { CourseCompletion, Lesson, LessonProgress, QuizAttempt, StudyTime } from '../../src/courses/index.ts';
 import { refreshRollups } from '../../src/reports/index.ts';
 import { wholeMonths } from '../../src/reports/queries/hours.ts';
@@ -118,6 +118,39 @@ describe('rollups', () => {
     expect(await used(month)).toBe('20');
     await refreshRollups(t.em(), { wait: true });
     expect(await used(month)).toBe('20');
+  });
+
+  it('when allowances are issued or cancelled after a refresh, then the next refresh counts them, and a range that cuts a month counts the periods inside it', async () => {
+    const admin = await signIn(t.app, w.admin.username);
+    const months = async (query: string, who = coordinator) => tableCells((await who.get(`/reports/allowances?${query}`)).text, 'data');
+    // l1's 50 MB of 20 July are from the test before.
+    expect(await months(RANGE)).toEqual([['Jul 2026', '2', '1,000', '2,000', '450']]);
+    const em = t.em();
+    const july = await em.findOneOrFail(AllowanceIssue, { learner: w.l1 });
+    // Two weekly-style periods in August for l2, written as the ledger writes every change: the allowance and its entry.
+    const give = (periodStart: string, amount: number) => {
+      const issue = em.create(AllowanceIssue, { scheme: july.scheme, batch: july.batch, learner: w.l2, periodStart, amount, unit: 'megabytes', currency: null, phone: '+306900000000', status: 'pending' });
+      em.create(AllowanceLedgerEntry, { issue, batch: july.batch, scheme: july.scheme, learner: w.l2, periodStart, kind: 'issued', amount, unit: 'megabytes', currency: null, statusAfter: 'pending', whyKey: 'allowances:why.issued', whyVars: {}, actor: w.coordinatorA });
+      return issue;
+    };
+    give('2026-08-01', 200);
+    const second = give('2026-08-15', 300);
+    await em.flush();
+    expect(await months(RANGE)).toEqual([['Jul 2026', '2', '1,000', '2,000', '450']]);
+    await refreshRollups(t.em(), { wait: true });
+    // One learner in August however many periods; the budget is per batch, and August has none.
+    expect(await months(RANGE)).toEqual([['Jul 2026', '2', '1,000', '2,000', '450'], ['Aug 2026', '1', '500', '0', '0']]);
+    // From 10 August only the period of the 15th is inside the range, read from the allowances themselves.
+    expect(await months('from=2026-08-10&to=2026-09-30')).toEqual([['Aug 2026', '1', '300', '0', '0']]);
+    // An admin's scope holds both programmes: the same allowances (programme B gives none), and b1's 900 MB used.
+    expect(await months(RANGE, admin)).toEqual([['Jul 2026', '2', '1,000', '2,000', '1,350'], ['Aug 2026', '1', '500', '0', '0']]);
+
+    second.status = 'cancelled';
+    em.create(AllowanceLedgerEntry, { issue: second, batch: july.batch, scheme: july.scheme, learner: w.l2, periodStart: '2026-08-15', kind: 'cancelled', amount: -300, unit: 'megabytes', currency: null, statusAfter: 'cancelled', whyKey: 'allowances:why.cancelled', whyVars: {}, actor: w.coordinatorA });
+    await em.flush();
+    await refreshRollups(t.em(), { wait: true });
+    expect(await months(RANGE)).toEqual([['Jul 2026', '2', '1,000', '2,000', '450'], ['Aug 2026', '1', '200', '0', '0']]);
+    expect(await months('from=2026-08-10&to=2026-09-30')).toEqual([['Nothing to show for these filters.']]);
   });
 
   it('when the lessons of a course change, then the next refresh counts everything again against the new lessons', async () => {

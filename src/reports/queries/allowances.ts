@@ -24,6 +24,29 @@ function dataUsed(range: Range, learners: Sql): Sql {
     ) u WHERE u.bytes IS NOT NULL`;
 }
 
+/**
+ * What each learner was given per month, unit and currency of the range, as (m, unit, currency,
+ * learner_id, amount) rows, from the monthly rollup (rollups.ts): a month whose first and last
+ * period starts both fall in the range is read as counted; one the range cuts through has that
+ * learner's allowances inside the range added up again. A learner given allowances by two
+ * programmes in scope has a row from each, summed into one.
+ */
+function given(viewer: ReportViewer, f: ReportFilters, range: Range, learners: Sql): Sql {
+  const firstMonth = `${range.from.slice(0, 8)}01`;
+  const rowsOf = sql`SELECT * FROM (
+      SELECT r.month AS m, r.unit, nullif(r.currency, '') AS currency, r.learner_id,
+             CASE WHEN r.first_day >= ${range.from}::date AND r.last_day <= ${range.to}::date THEN r.amount
+                  ELSE (SELECT sum(i.amount) FROM allowance_issues i JOIN allowance_schemes s ON s.id = i.scheme_id
+                         WHERE i.learner_id = r.learner_id AND s.programme_id = r.programme_id AND i.unit = r.unit AND coalesce(i.currency, '') = r.currency
+                           AND i.status <> 'cancelled' AND i.period_start >= greatest(r.first_day, ${range.from}::date) AND i.period_start <= least(r.last_day, ${range.to}::date)) END AS amount
+        FROM report_issue_months r
+       WHERE r.programme_id IN (${scopeProgrammes(viewer, f)}) AND r.month >= ${firstMonth}::date AND r.month <= ${range.to}::date
+         AND r.last_day >= ${range.from}::date AND r.first_day <= ${range.to}::date AND r.learner_id IN (${learners})
+    ) u WHERE u.amount IS NOT NULL`;
+  if ((f.programmeIds?.length ?? 2) <= 1) return rowsOf;
+  return sql`SELECT m, unit, currency, learner_id, sum(amount) AS amount FROM (${rowsOf}) p GROUP BY 1, 2, 3, 4`;
+}
+
 export interface AllowanceMonth {
   /** First day of the month (YYYY-MM-01). */
   month: string;
@@ -69,14 +92,7 @@ export async function allowanceFigures(em: EntityManager, viewer: ReportViewer, 
   const issuedQuery = rows<{ kind: 'issued' | 'group'; r: Record<string, unknown> }>(
     em,
     sql`WITH pop AS MATERIALIZED (${pop}),
-        iss AS MATERIALIZED (
-          SELECT date_trunc('month', i.period_start) AS m, i.unit, i.currency, i.learner_id, sum(i.amount) AS amount
-            FROM allowance_issues i JOIN allowance_schemes s ON s.id = i.scheme_id
-           WHERE s.programme_id IN (${scopeProgrammes(viewer, f)}) AND i.status <> 'cancelled'
-             AND i.period_start >= ${range.from}::date AND i.period_start <= ${range.to}::date
-             AND i.learner_id IN (SELECT learner_id FROM pop)
-           GROUP BY 1, 2, 3, 4
-        ),
+        iss AS MATERIALIZED (${given(viewer, f, range, raw('SELECT learner_id FROM pop'))}),
         issued_rows AS (
           SELECT to_char(m, 'YYYY-MM-DD') AS month, unit, currency, count(*)::int AS learners, sum(amount)::bigint AS issued FROM iss GROUP BY m, unit, currency
         ),

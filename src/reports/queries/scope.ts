@@ -47,12 +47,17 @@ export function scopeCohorts(viewer: ReportViewer, f: ReportFilters): Sql {
  * sorted where a hash table would do.
  */
 export async function settleScope(em: EntityManager, viewer: ReportViewer, f: ReportFilters): Promise<ReportFilters> {
-  const [r] = await rows<{ ids: number[] }>(em, sql`SELECT coalesce(array_agg(c.id ORDER BY c.id), '{}') AS ids FROM (${scopeCohorts(viewer, { ...f, cohortIds: undefined })}) c`);
-  return { ...f, cohortIds: r!.ids.map(Number) };
+  const [r] = await rows<{ ids: number[]; programmes: number[] }>(
+    em,
+    sql`SELECT coalesce(array_agg(c.id ORDER BY c.id), '{}') AS ids, coalesce(array_agg(DISTINCT c.programme_id), '{}') AS programmes
+          FROM cohorts c WHERE c.id IN (${scopeCohorts(viewer, { ...f, cohortIds: undefined })})`,
+  );
+  return { ...f, cohortIds: r!.ids.map(Number), programmeIds: r!.programmes.map(Number) };
 }
 
 /** The programmes of the cohorts in scope (allowance schemes and budgets belong to programmes). */
 export function scopeProgrammes(viewer: ReportViewer, f: ReportFilters): Sql {
+  if (f.programmeIds) return sql`SELECT unnest(${`{${f.programmeIds.join(',')}}`}::int[])`;
   return sql`SELECT DISTINCT c.programme_id FROM cohorts c WHERE c.id IN (${scopeCohorts(viewer, f)})`;
 }
 
