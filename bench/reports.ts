@@ -7,8 +7,14 @@
  * CPU time much less. It first waits for the school's first rollup refresh, and says how long
  * that took.
  *
- * `npm run bench:reports [-- --runs 3 --user helios-coordinator-1]` starts the school on DATA_DIR
- * (default `data`) and measures; `npm run bench` calls timeReports as one of its parts.
+ * Each report is timed as linked, then again broken down by one learner fact (`--by`, default sex:
+ * donors ask for figures by sex, age and status, and a breakdown costs a join to every learner).
+ * Around the run it times a fixed loop of JavaScript, as a yardstick of how fast the machine was
+ * then: on a shared machine the same page can take half as long again when a neighbour is busy.
+ *
+ * `npm run bench:reports [-- --runs 3 --by sex --user helios-coordinator-1]` starts the school on
+ * DATA_DIR (default `data`) and measures; `--by none` leaves the breakdowns out. `npm run bench`
+ * calls timeReports as one of its parts.
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -70,7 +76,7 @@ export function reportsTable(rows: ReportTiming[]): string {
   return table(
     ['report page', 'status', 'KB', 'median ms', 'max ms', ...(cpu ? ['CPU ms'] : []), `target < ${REPORT_TARGET_MS} ms`],
     rows.map((r) => [
-      r.path.length > 60 ? `${r.path.slice(0, 57)}…` : r.path,
+      r.path.length > 68 ? `${r.path.slice(0, 65)}…` : r.path,
       r.status,
       (r.bytes / 1024).toFixed(1),
       r.medianMs,
@@ -82,6 +88,20 @@ export function reportsTable(rows: ReportTiming[]): string {
 }
 
 const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+
+/** Milliseconds a fixed loop of arithmetic takes on one core: the same figure on a quiet machine every time. */
+function yardstick(): number {
+  const t = performance.now();
+  let x = 0;
+  for (let i = 0; i < 300_000_000; i++) x += i % 7;
+  if (x < 0) console.log(x); // keeps the loop from being optimised away
+  return Math.round(performance.now() - t);
+}
+
+/** The pages again with a breakdown (the index page has none). */
+export function brokenDown(paths: string[], by: string): string[] {
+  return paths.filter((p) => p.includes('?')).map((p) => `${p}&by=${encodeURIComponent(by)}`);
+}
 
 /**
  * Waits for the school's first rollup refresh (it starts a few seconds after the school) and says
@@ -104,7 +124,9 @@ export async function firstRefresh(databaseUrl: string, since: Date, timeoutMs =
 
 const isMain = import.meta.url === `file://${process.argv[1]}`;
 if (isMain) {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, user: { type: 'string', default: 'helios-coordinator-1' }, password: { type: 'string', default: 'demo1234' } } });
+  const { values } = parseArgs({
+    options: { runs: { type: 'string', default: '3' }, by: { type: 'string', default: 'sex' }, user: { type: 'string', default: 'helios-coordinator-1' }, password: { type: 'string', default: 'demo1234' } },
+  });
   const dataDir = process.env.DATA_DIR ?? 'data';
   const started = new Date();
   const school = await startSchool({ dataDir, databaseUrl: process.env.DATABASE_URL });
@@ -118,10 +140,13 @@ if (isMain) {
       const [node, postgres] = [cpuSeconds(school.pid), postgresCpuSeconds(dataDir)];
       return node === null || postgres === null ? null : node + postgres;
     };
-    const before = load();
-    const rows = await timeReports(school.url, visitor, { runs: Number(values.runs), cpuSeconds: cpu });
+    const before = { load: load(), yardstick: yardstick() };
+    const pages = await reportPages(school.url, visitor);
+    const paths = values.by === 'none' ? pages : [...pages, ...brokenDown(pages, values.by!)];
+    const rows = await timeReports(school.url, visitor, { runs: Number(values.runs), paths, cpuSeconds: cpu });
     console.log(reportsTable(rows));
-    console.log(`Load average (1, 5, 15 min) before: ${before}; after: ${load()}; ${os.availableParallelism()} cores.`);
+    console.log(`Load average (1, 5, 15 min) before: ${before.load}; after: ${load()}; ${os.availableParallelism()} cores.`);
+    console.log(`Yardstick (a fixed loop, ms; lower is a faster machine) before: ${before.yardstick}; after: ${yardstick()}.`);
     if (rows.some((r) => !r.underTarget)) code = 1;
   } catch (err) {
     console.error(err instanceof Error ? err.message : err);
