@@ -17,6 +17,7 @@ const ROLLUP_REPORTS = new Map<ReportName, string>([
   ['enrolment', 'reports:notes.rollups'],
   ['completion', 'reports:notes.rollups'],
   ['hours', 'reports:notes.rollups'],
+  ['assignments', 'reports:notes.rollupsAssignments'],
   ['quizzes', 'reports:notes.rollupsQuizzes'],
   ['allowances', 'reports:notes.rollupsDataUse'],
 ]);

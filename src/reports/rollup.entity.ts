@@ -142,6 +142,26 @@ const ReportIssueMonthSchema = defineEntity({
 export class ReportIssueMonth extends ReportIssueMonthSchema.class {}
 ReportIssueMonthSchema.setClass(ReportIssueMonth);
 
+/**
+ * One learner's work on one assignment, as the turn-in report counts it: handed in (a version was
+ * submitted), graded, and the seconds from the graded version's hand-in to its grade.
+ */
+const ReportSubmissionFactSchema = defineEntity({
+  name: 'ReportSubmissionFact',
+  tableName: 'report_submission_facts',
+  uniques: [{ properties: ['assignmentId', 'learnerId'] }],
+  properties: {
+    submissionId: p.integer().primary().autoincrement(false),
+    assignmentId: p.integer(),
+    learnerId: p.integer(),
+    turnedIn: p.boolean(),
+    graded: p.boolean(),
+    turnaround: p.double().nullable(),
+  },
+});
+export class ReportSubmissionFact extends ReportSubmissionFactSchema.class {}
+ReportSubmissionFactSchema.setClass(ReportSubmissionFact);
+
 /** How far the rollups have read: the last ids seen and when, and the lessons they were counted against. */
 const ReportRollupStateSchema = defineEntity({
   name: 'ReportRollupState',
@@ -155,6 +175,8 @@ const ReportRollupStateSchema = defineEntity({
     lastQuizAttemptId: p.integer().default(0),
     /** Allowances are read by their ledger: every change to one is a new ledger row. */
     lastLedgerId: p.bigint('number').default(0),
+    /** Grades are read by their audit rows: every change to one writes a grade change. */
+    lastGradeChangeId: p.integer().default(0),
     refreshedAt: p.datetime(),
     /** Which lessons count, and in which unit: when a course import changes it, the unit rollup is rebuilt. */
     lessonsFingerprint: p.string().length(32),
@@ -163,4 +185,4 @@ const ReportRollupStateSchema = defineEntity({
 export class ReportRollupState extends ReportRollupStateSchema.class {}
 ReportRollupStateSchema.setClass(ReportRollupState);
 
-export { ReportUnitProgressSchema, ReportCourseProgressSchema, ReportStudyMonthSchema, ReportLearnerProgressSchema, ReportDataMonthSchema, ReportQuizBestSchema, ReportIssueMonthSchema, ReportRollupStateSchema };
+export { ReportUnitProgressSchema, ReportCourseProgressSchema, ReportStudyMonthSchema, ReportLearnerProgressSchema, ReportDataMonthSchema, ReportQuizBestSchema, ReportIssueMonthSchema, ReportSubmissionFactSchema, ReportRollupStateSchema };

@@ -6,8 +6,9 @@
  * A refresh finds what changed since the previous one — new rows by id, completions and study days
  * by their indexed times — and recounts only that: the units, courses and progress rows of
  * learners whose progress moved or who completed a course, the study months that moved, the
- * learner–quiz pairs with new attempts, the allowances of learners with a new ledger row, and the
- * data-use months from the one before the last refresh on. The first refresh (or one after a course import changed which lessons count) counts
+ * learner–quiz pairs with new attempts, the allowances of learners with a new ledger row, the
+ * submissions handed in or graded since, and the data-use months from the one before the last
+ * refresh on. The first refresh (or one after a course import changed which lessons count) counts
  * everything. Reading the courses and allowances slices' tables is the reports' sanctioned
  * exception (see queries/scope.ts); only the rollups are written.
  *
@@ -59,6 +60,11 @@ const issueRows = (where: string) => `INSERT INTO report_issue_months (learner_i
     FROM allowance_issues i JOIN allowance_schemes s ON s.id = i.scheme_id
    WHERE i.status <> 'cancelled' AND ${where}
    GROUP BY i.learner_id, s.programme_id, date_trunc('month', i.period_start), i.unit, coalesce(i.currency, '')`;
+/** Each submission as the turn-in report counts it (see ReportSubmissionFact). */
+const submissionRows = (where: string) => `INSERT INTO report_submission_facts (submission_id, assignment_id, learner_id, turned_in, graded, turnaround)
+  SELECT s.id, s.assignment_id, s.learner_id, s.submitted_version > 0, g.id IS NOT NULL, extract(epoch FROM g.graded_at - sv.submitted_at)
+    FROM submissions s LEFT JOIN grades g ON g.submission_id = s.id LEFT JOIN submission_versions sv ON sv.submission_id = s.id AND sv.number = g.version_number
+   WHERE ${where}`;
 
 export interface RefreshOutcome {
   /** Everything was counted again. */
@@ -80,21 +86,22 @@ export async function refreshRollups(em: EntityManager, opts: { wait?: boolean }
     const [marks] = (await run(
       `SELECT coalesce((SELECT max(id) FROM lesson_progress), 0) AS progress_id, coalesce((SELECT max(id) FROM study_time), 0) AS study_id,
               coalesce((SELECT max(id) FROM course_completions), 0) AS completion_id, coalesce((SELECT max(id) FROM quiz_attempts), 0) AS quiz_id,
-              coalesce((SELECT max(id) FROM allowance_ledger), 0) AS ledger_id,
+              coalesce((SELECT max(id) FROM allowance_ledger), 0) AS ledger_id, coalesce((SELECT max(id) FROM grade_changes), 0) AS grade_change_id,
               (SELECT md5(coalesce(string_agg(id || ':' || coalesce(unit_id, 0) || ':' || retired, ',' ORDER BY id), '')) FROM lessons) AS fingerprint`,
-    )) as { progress_id: number; study_id: number; completion_id: number; quiz_id: number; ledger_id: string; fingerprint: string }[];
-    const [state] = (await run(`SELECT last_progress_id, last_study_id, last_completion_id, last_quiz_attempt_id, last_ledger_id, refreshed_at, lessons_fingerprint FROM report_rollup_state WHERE id = 1`)) as {
+    )) as { progress_id: number; study_id: number; completion_id: number; quiz_id: number; ledger_id: string; grade_change_id: number; fingerprint: string }[];
+    const [state] = (await run(`SELECT last_progress_id, last_study_id, last_completion_id, last_quiz_attempt_id, last_ledger_id, last_grade_change_id, refreshed_at, lessons_fingerprint FROM report_rollup_state WHERE id = 1`)) as {
       last_progress_id: number;
       last_study_id: number;
       last_completion_id: number;
       last_quiz_attempt_id: number;
       last_ledger_id: string;
+      last_grade_change_id: number;
       refreshed_at: Date;
       lessons_fingerprint: string;
     }[];
     let outcome: RefreshOutcome;
     if (!state || state.lessons_fingerprint !== marks!.fingerprint) {
-      await run('TRUNCATE report_unit_progress, report_course_progress, report_study_months, report_learner_progress, report_data_months, report_quiz_best, report_issue_months');
+      await run('TRUNCATE report_unit_progress, report_course_progress, report_study_months, report_learner_progress, report_data_months, report_quiz_best, report_issue_months, report_submission_facts');
       await run(unitRows('true'));
       await run(courseRows('true'));
       await run(learnerRows('true'));
@@ -102,9 +109,10 @@ export async function refreshRollups(em: EntityManager, opts: { wait?: boolean }
       await run(dataRows('true'));
       await run(quizRows('true'));
       await run(issueRows('true'));
+      await run(submissionRows('true'));
       // Planner statistics for what was just counted: until autovacuum gets to them, a new rollup has
       // none, and report statements were planned for a few rows where there are hundreds of thousands.
-      await run('ANALYZE report_unit_progress, report_course_progress, report_study_months, report_learner_progress, report_data_months, report_quiz_best, report_issue_months');
+      await run('ANALYZE report_unit_progress, report_course_progress, report_study_months, report_learner_progress, report_data_months, report_quiz_best, report_issue_months, report_submission_facts');
       outcome = { full: true, learners: 0, skipped: false };
     } else {
       const since = state.refreshed_at;
@@ -157,6 +165,16 @@ export async function refreshRollups(em: EntityManager, opts: { wait?: boolean }
       );
       await run('DELETE FROM report_issue_months WHERE learner_id IN (SELECT learner_id FROM report_dirty_issues)');
       await run(issueRows('i.learner_id IN (SELECT learner_id FROM report_dirty_issues)'));
+      // A hand-in changes the submission (its updated_at); a grade changes only together with a grade
+      // change row. Those submissions are counted again; those of a deleted assignment are dropped.
+      await run(
+        `CREATE TEMP TABLE report_dirty_submissions ON COMMIT DROP AS
+           SELECT id AS submission_id FROM submissions WHERE updated_at >= ?::timestamptz - ${MARGIN}
+           UNION SELECT submission_id FROM grade_changes WHERE id > ? OR changed_at >= ?::timestamptz - ${MARGIN}`,
+        [since, state.last_grade_change_id, since],
+      );
+      await run('DELETE FROM report_submission_facts WHERE submission_id IN (SELECT submission_id FROM report_dirty_submissions) OR assignment_id NOT IN (SELECT id FROM assignments)');
+      await run(submissionRows('s.id IN (SELECT submission_id FROM report_dirty_submissions)'));
       // Data use is added to the learner's row of the day as it is metered, so the months from the
       // one before the last refresh on are counted again. Rows have no id to tell a late write to an
       // older day (a restore, a correction): the sums before that month are compared, and all
@@ -176,11 +194,12 @@ export async function refreshRollups(em: EntityManager, opts: { wait?: boolean }
       outcome = { full: false, learners: Number(n!.n), skipped: false };
     }
     await run(
-      `INSERT INTO report_rollup_state (id, last_progress_id, last_study_id, last_completion_id, last_quiz_attempt_id, last_ledger_id, refreshed_at, lessons_fingerprint) VALUES (1, ?, ?, ?, ?, ?, now(), ?)
+      `INSERT INTO report_rollup_state (id, last_progress_id, last_study_id, last_completion_id, last_quiz_attempt_id, last_ledger_id, last_grade_change_id, refreshed_at, lessons_fingerprint)
+       VALUES (1, ?, ?, ?, ?, ?, ?, now(), ?)
        ON CONFLICT (id) DO UPDATE SET last_progress_id = excluded.last_progress_id, last_study_id = excluded.last_study_id,
          last_completion_id = excluded.last_completion_id, last_quiz_attempt_id = excluded.last_quiz_attempt_id, last_ledger_id = excluded.last_ledger_id,
-         refreshed_at = excluded.refreshed_at, lessons_fingerprint = excluded.lessons_fingerprint`,
-      [marks!.progress_id, marks!.study_id, marks!.completion_id, marks!.quiz_id, marks!.ledger_id, marks!.fingerprint],
+         last_grade_change_id = excluded.last_grade_change_id, refreshed_at = excluded.refreshed_at, lessons_fingerprint = excluded.lessons_fingerprint`,
+      [marks!.progress_id, marks!.study_id, marks!.completion_id, marks!.quiz_id, marks!.ledger_id, marks!.grade_change_id, marks!.fingerprint],
     );
     return outcome;
   });

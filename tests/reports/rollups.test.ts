@@ -1,6 +1,7 @@
 /** The pre-counted figures: refreshed incrementally, and exact however the range falls on months. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AllowanceIssue, AllowanceLedgerEntry, DataUsage } from '../../src/allowances/index.ts';
+import { Grade, GradeChange, Submission, SubmissionVersion } from '../../src/assignments/index.ts';
 import { CourseCompletion, Lesson, LessonProgress, QuizAttempt, StudyTime } from '../../src/courses/index.ts';
 import { refreshRollups } from '../../src/reports/index.ts';
 import { wholeMonths } from '../../src/reports/queries/hours.ts';
@@ -151,6 +152,32 @@ describe('rollups', () => {
     await refreshRollups(t.em(), { wait: true });
     expect(await months(RANGE)).toEqual([['Jul 2026', '2', '1,000', '2,000', '450'], ['Aug 2026', '1', '200', '0', '0']]);
     expect(await months('from=2026-08-10&to=2026-09-30')).toEqual([['Nothing to show for these filters.']]);
+  });
+
+  it('when work is handed in and then graded after a refresh, then each next refresh counts it', async () => {
+    const x = async () => tableCells((await coordinator.get(`/reports/assignments?${RANGE}`)).text, 'assignments').find((r) => r[0] === 'Assignment X')!.slice(2);
+    expect(await x()).toEqual(['2', '1', '50%', '1', '48 h']);
+    const em = t.em();
+    // l2's draft of X is handed in (as the hand-in does it, the submission changes with its new version)…
+    const draft = await em.findOneOrFail(Submission, { learner: w.l2 }, { populate: ['assignment'] });
+    draft.submittedVersion = 1;
+    draft.status = 'submitted';
+    draft.lastSubmittedAt = new Date('2026-07-01T10:00:00Z');
+    em.create(SubmissionVersion, { submission: draft, number: 1, text: 'Late but done.', submittedAt: new Date('2026-07-01T10:00:00Z'), dueAt: draft.assignment.getEntity().dueAt });
+    await em.flush();
+    expect(await x()).toEqual(['2', '1', '50%', '1', '48 h']);
+    await refreshRollups(t.em(), { wait: true });
+    expect(await x()).toEqual(['2', '2', '100%', '1', '48 h']);
+    // …then graded six hours later (a grade changes only with its history row). The hand-in is made
+    // to look long past, so only the new history row can tell the refresh about the grade.
+    await em.getConnection().execute('UPDATE submissions SET updated_at = ? WHERE id = ?', ['2026-07-01T10:00:00Z', draft.id]);
+    const state = { versionNumber: 1, score: 7, rubricLevels: null, feedback: '', released: true };
+    em.create(Grade, { submission: draft, versionNumber: 1, score: 7, gradedBy: w.teacherA, gradedAt: new Date('2026-07-01T16:00:00Z'), releasedAt: new Date('2026-07-01T16:00:00Z') });
+    em.create(GradeChange, { submission: draft, action: 'save', changedBy: w.teacherA, changedAt: new Date('2026-07-01T16:00:00Z'), oldValue: null, newValue: state });
+    await em.flush();
+    await refreshRollups(t.em(), { wait: true });
+    // Median of 48 h and 6 h.
+    expect(await x()).toEqual(['2', '2', '100%', '2', '27 h']);
   });
 
   it('when the lessons of a course change, then the next refresh counts everything again against the new lessons', async () => {

@@ -8,20 +8,18 @@ import { raw, rows, sql, type Sql } from './sql.ts';
 /**
  * Learner–assignment pairs that were due: assignments set for a cohort in scope and due in the
  * range, for each learner enrolled in that cohort when it was due; with whether work was handed in
- * and, once graded, the seconds from the graded version's hand-in to its grade.
+ * and, once graded, the seconds from the graded version's hand-in to its grade, as the rollup of
+ * submissions counted them (rollups.ts) — one join instead of three to the submissions, grades
+ * and versions of every assignment.
  */
 function due(viewer: ReportViewer, f: ReportFilters, range: Range): Sql {
   const course = f.courseId ? sql`AND a.unit_id IN (SELECT cu.id FROM course_units cu WHERE cu.course_id = ${f.courseId})` : raw('');
   return sql`SELECT DISTINCT ON (a.id, e.learner_id) a.id AS assignment_id, e.learner_id,
-      coalesce(s.submitted_version, 0) > 0 AS turned_in,
-      g.id IS NOT NULL AS graded,
-      extract(epoch FROM g.graded_at - sv.submitted_at) AS turnaround
+      coalesce(f.turned_in, false) AS turned_in, coalesce(f.graded, false) AS graded, f.turnaround
     FROM assignments a
     JOIN assignment_cohorts ac ON ac.assignment_id = a.id AND ac.cohort_id IN (${scopeCohorts(viewer, f)})
     JOIN enrolments e ON e.cohort_id = ac.cohort_id AND e.enrolled_at <= a.due_at AND (e.withdrawn_at IS NULL OR e.withdrawn_at > a.due_at)
-    LEFT JOIN submissions s ON s.assignment_id = a.id AND s.learner_id = e.learner_id
-    LEFT JOIN grades g ON g.submission_id = s.id
-    LEFT JOIN submission_versions sv ON sv.submission_id = s.id AND sv.number = g.version_number
+    LEFT JOIN report_submission_facts f ON f.assignment_id = a.id AND f.learner_id = e.learner_id
     WHERE a.due_at >= ${range.start} AND a.due_at < ${range.end} ${course}
     ORDER BY a.id, e.learner_id`;
 }
