@@ -43,6 +43,7 @@ function given(viewer: ReportViewer, f: ReportFilters, range: Range, learners: S
        WHERE r.programme_id IN (${scopeProgrammes(viewer, f)}) AND r.month >= ${firstMonth}::date AND r.month <= ${range.to}::date
          AND r.last_day >= ${range.from}::date AND r.first_day <= ${range.to}::date AND r.learner_id IN (${learners})
     ) u WHERE u.amount IS NOT NULL`;
+  // With one programme in scope the rows are already one per learner, month, unit and currency.
   if ((f.programmeIds?.length ?? 2) <= 1) return rowsOf;
   return sql`SELECT m, unit, currency, learner_id, sum(amount) AS amount FROM (${rowsOf}) p GROUP BY 1, 2, 3, 4`;
 }
