@@ -377,11 +377,11 @@ export const learnerHoursColumns: Column[] = [col('username', 'text'), col('name
 /** The donor report: the headline tables of enrolment, hours, completion and turn-in on one printable page. */
 export async function donorReport(ctx: ReportContext): Promise<{ enrolment: ReportData; hours: ReportData; completion: ReportData; assignments: ReportData }> {
   const brief = { ...ctx, headline: true };
-  const [enrolment, hours, completion, assignments] = await Promise.all([
-    buildReport('enrolment', brief),
-    buildReport('hours', brief),
-    buildReport('completion', brief),
-    buildReport('assignments', brief),
+  // Two at a time, one pair per core: four statements side by side on two cores cost a tenth more
+  // CPU (they evict each other's pages and caches) and finished no sooner.
+  const [[enrolment, completion], [hours, assignments]] = await Promise.all([
+    buildReport('enrolment', brief).then(async (e) => [e, await buildReport('completion', brief)] as const),
+    buildReport('hours', brief).then(async (h) => [h, await buildReport('assignments', brief)] as const),
   ]);
   return { enrolment, hours, completion, assignments };
 }
