@@ -149,8 +149,8 @@ const builders: Record<ReportName, (ctx: ReportContext, viewer: ReportViewer, ra
     };
   },
 
-  async completion({ em, filters: f }, viewer, range) {
-    const { courses, units, groups } = await completionFigures(em, viewer, f, range);
+  async completion({ em, filters: f, headline }, viewer, range) {
+    const { courses, units, groups } = await completionFigures(em, viewer, f, range, { perUnit: !headline });
     const courseTable: ReportTable = {
       id: 'courses',
       title: 'reports:table.courses',

@@ -9,7 +9,8 @@ let w: Awaited<ReturnType<typeof makeReportWorld>>;
 let coordinator: Agent;
 
 beforeAll(async () => {
-  t = await bootApp(TARGET_ENV);
+  // No small cells hidden here: the donor page is compared with the report pages, which hide none.
+  t = await bootApp({ ...TARGET_ENV, REPORT_MIN_CELL: '1' });
   w = await makeReportWorld(t.em());
   coordinator = await signIn(t.app, w.coordinatorA.username);
 });
@@ -138,6 +139,24 @@ describe('allowances', () => {
     const html = await page(`/reports/allowances?${RANGE}`);
     expect(tableCells(html, 'data')).toEqual([['Jul 2026', '2', '1,000', '2,000', '400']]);
     expect(tableCells(html, 'allowance-groups')).toEqual([['Total', '4', '2', '1,000', '400']]);
+  });
+});
+
+describe('donor page', () => {
+  it('when read with a breakdown, then its tables are those of the report pages, though it works out less', async () => {
+    for (const by of ['sex', 'nationality']) {
+      const donor = await page(`/reports/donor?${RANGE}&by=${by}`);
+      const sections: [string, string[]][] = [
+        ['enrolment', ['enrolment']],
+        ['hours', ['hours']],
+        ['completion', ['courses', 'completion']],
+        ['assignments', ['turn-in']],
+      ];
+      for (const [report, ids] of sections) {
+        const full = await page(`/reports/${report}?${RANGE}&by=${by}`);
+        for (const id of ids) expect(tableCells(donor, id), `${report} ${id} by ${by}`).toEqual(tableCells(full, id));
+      }
+    }
   });
 });
 

@@ -50,7 +50,10 @@ export interface CompletionFigures {
  * A learner whose progress goes on past the end of the range has theirs read as it stood then, from
  * the unit and course rollups (rollups.ts).
  */
-export async function completionFigures(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range): Promise<CompletionFigures> {
+export async function completionFigures(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range, opts: { perUnit?: boolean } = {}): Promise<CompletionFigures> {
+  // Without the unit table (the donor page) learners are not told apart by the units they completed:
+  // there are far fewer kinds of learner to count, most of all with a breakdown of many groups.
+  const perUnit = opts.perUnit ?? true;
   const course = f.courseId ? sql`AND cc.course_id = ${f.courseId}` : raw('');
   const by = learnerGroup(f.by, range, 'l.learner_id');
   const result = await rows<{ kind: 'course' | 'unit' | 'group'; r: Record<string, unknown> }>(
@@ -75,7 +78,7 @@ export async function completionFigures(em: EntityManager, viewer: ReportViewer,
         ),
         kinds AS MATERIALIZED (
           SELECT l.cohorts, ${by.group} AS g, coalesce(p.started_courses, '{}') AS started, coalesce(p.completed_courses, '{}') AS completed,
-                 coalesce(p.completed_units, '{}') AS units, count(*) AS n
+                 ${raw(perUnit ? `coalesce(p.completed_units, '{}')` : `'{}'::int[]`)} AS units, count(*) AS n
             FROM l ${by.join} LEFT JOIN progress p ON p.learner_id = l.learner_id
            GROUP BY 1, 2, 3, 4, 5
         ),
@@ -103,7 +106,7 @@ export async function completionFigures(em: EntityManager, viewer: ReportViewer,
             FROM k WHERE cardinality(courses) > 0 GROUP BY GROUPING SETS ((g), ())
         )
         SELECT 'course' AS kind, to_jsonb(course_rows) AS r FROM course_rows
-        UNION ALL SELECT 'unit', to_jsonb(unit_rows) FROM unit_rows
+        ${raw(perUnit ? `UNION ALL SELECT 'unit', to_jsonb(unit_rows) FROM unit_rows` : '')}
         UNION ALL SELECT 'group', to_jsonb(group_rows) FROM group_rows`,
   );
   const of = <T>(kind: string) => result.filter((row) => row.kind === kind).map((row) => row.r as T);
