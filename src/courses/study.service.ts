@@ -102,15 +102,25 @@ async function openLesson(em: EntityManager, actor: Actor, lessonId: number) {
   if (!lesson) throw new NotFound();
   if (actor.role === 'learner') {
     if (!(await mayStudy(em, actor, lesson.course.id))) throw new Forbidden();
-  } else if (!(await em.count(Course, { $and: [{ id: lesson.course.id }, coursesVisibleTo(actor)] }))) {
+  } else if (!(await staffMayOpen(em, actor, lesson.course.id))) {
     throw new Forbidden();
   }
   return lesson;
 }
 
+/** Staff open the lessons of a course they see. */
+async function staffMayOpen(em: EntityManager, actor: Actor, courseId: number) {
+  return (await em.count(Course, { $and: [{ id: courseId }, coursesVisibleTo(actor)] })) > 0;
+}
+
 async function neighbours(em: EntityManager, lesson: Lesson) {
   const siblings = await em.find(Lesson, { course: lesson.course.id, retired: false }, { orderBy: { position: 'asc' }, fields: ['id', 'title', 'position'] });
-  const i = siblings.findIndex((l) => l.id === lesson.id);
+  return placeAmong(siblings, lesson.id);
+}
+
+/** Where a lesson stands among its course's lessons (in order): the one before and after, its number. */
+function placeAmong(siblings: readonly { id: number; title: string }[], lessonId: number) {
+  const i = siblings.findIndex((l) => l.id === lessonId);
   const link = (l: { id: number; title: string } | undefined) => (l ? { url: lessonUrl(l.id), title: l.title } : null);
   return { previous: link(siblings[i - 1]), next: link(siblings[i + 1]), number: i + 1, of: siblings.length };
 }
@@ -177,7 +187,7 @@ export async function lessonPage(em: EntityManager, actor: Actor, lessonId: numb
   const [row] = await runPrepared<LessonPageRow>(em, lessonPageRead, [actor.role === 'learner' ? actor.id : null, lessonId, actor.dataSaver]);
   if (!row) throw new NotFound();
   const learner = actor.role === 'learner';
-  if (learner ? !row.may_study : !(await em.count(Course, { $and: [{ id: row.course_id }, coursesVisibleTo(actor)] }))) throw new Forbidden();
+  if (learner ? !row.may_study : !(await staffMayOpen(em, actor, row.course_id))) throw new Forbidden();
   const lesson: LessonOnPage = {
     id: row.id,
     courseId: row.course_id,
@@ -194,9 +204,6 @@ export async function lessonPage(em: EntityManager, actor: Actor, lessonId: numb
     learner && opts.recordVisit && lesson.type !== 'scorm'
       ? await recordVisit(em, actor.id, { id: lesson.id, courseId: lesson.courseId })
       : { completedAt: row.completed_at, bestScore: row.best_score, attempts: row.attempts ?? 0 };
-  const siblings = row.siblings ?? [];
-  const i = siblings.findIndex(([id]) => id === lesson.id);
-  const link = (l: [number, string] | undefined) => (l ? { url: lessonUrl(l[0]), title: l[1] } : null);
   return {
     lesson,
     courseTitle: row.course_title,
@@ -205,10 +212,7 @@ export async function lessonPage(em: EntityManager, actor: Actor, lessonId: numb
     bestScore: progress.bestScore ?? null,
     attempts: progress.attempts,
     lastAttemptUrl: row.last_attempt_id ? `${lessonUrl(lesson.id)}/attempts/${row.last_attempt_id}` : null,
-    previous: link(siblings[i - 1]),
-    next: link(siblings[i + 1]),
-    number: i + 1,
-    of: siblings.length,
+    ...placeAmong((row.siblings ?? []).map(([id, title]) => ({ id, title })), lesson.id),
   };
 }
 
