@@ -410,6 +410,8 @@ interface CommitFacts {
   package_id: number;
   version: ScormVersion;
   lesson_id: number;
+  /** The learner has the SCORM lesson done already: a commit can only bring a new score then. */
+  lesson_done: boolean;
 }
 
 /**
@@ -422,7 +424,8 @@ interface CommitFacts {
 const COMMIT_FACTS = statement(`SELECT s.id AS session_id, s.last_seq AS session_seq, s.seconds AS session_seconds,
        a.id AS attempt_id, a.last_session_id, a.last_seq,
        i.resource_type, i.mastery_score, i.completion_threshold, i.scaled_passing_score,
-       p.id AS package_id, p.version, p.lesson_id
+       p.id AS package_id, p.version, p.lesson_id,
+       EXISTS (SELECT 1 FROM lesson_progress lp WHERE lp.learner_id = $3 AND lp.lesson_id = p.lesson_id AND lp.completed_at IS NOT NULL) AS lesson_done
 FROM scorm_attempts t
 JOIN scorm_items i ON i.id = t.item_id
 JOIN scorm_packages p ON p.id = i.package_id
@@ -579,7 +582,7 @@ async function applyCommit(
     satisfied(summary),
   ]);
   if (!rows[0]?.recorded) return { outcome: { status: 'repeated', navRequest: null }, progress: null };
-  return { outcome: { status: 'applied', navRequest: commit.navRequest }, progress: progressNews(rows, facts.lesson_id, !!input.final) };
+  return { outcome: { status: 'applied', navRequest: commit.navRequest }, progress: progressNews(rows, facts, !!input.final) };
 }
 
 /** A part of the package as COMMIT_NEWER sees it (no part at all: one row with done null). */
@@ -595,13 +598,15 @@ interface PartRow {
  * a sitting that ends with a score on every SCO counts as one graded attempt (the course keeps the
  * best). The lesson's score is the mean of its SCOs' latest scores, in percent.
  */
-function progressNews(rows: PartRow[], lessonId: number, final: boolean): ProgressNews | null {
+function progressNews(rows: PartRow[], facts: Pick<CommitFacts, 'lesson_id' | 'lesson_done'>, final: boolean): ProgressNews | null {
   const parts = rows.filter((p) => p.done !== null);
   const complete = parts.length > 0 && parts.every((p) => p.done);
   // A score for the lesson only once every SCO has one: one part's 90% is not the lesson's.
   const scos = parts.filter((p) => p.resource_type === 'sco');
   const score = final && scos.length && scos.every((p) => p.score !== null) ? Math.round((100 * scos.reduce((n, p) => n + p.score!, 0)) / scos.length) : null;
-  return complete || score !== null ? { lessonId, complete, score } : null;
+  // A lesson done already stays done: every later commit of its package would otherwise be written
+  // twice (rolled back and applied again with progress) for nothing.
+  return (complete && !facts.lesson_done) || score !== null ? { lessonId: facts.lesson_id, complete, score } : null;
 }
 
 async function writeProgress(em: EntityManager, learnerId: number, news: ProgressNews) {
