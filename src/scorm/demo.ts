@@ -38,10 +38,15 @@ export async function addDemoScormLesson(em: EntityManager, dataDir: string): Pr
   }
 }
 
-/** A zip of the folder's files (deflated, no sub-folders needed), as any authoring tool would write it. */
+/**
+ * A zip of the folder's files (deflated, no sub-folders needed), as any authoring tool would write
+ * it. Every entry dated 1 January 1980: the same files make the same bytes, so the same content id,
+ * on every machine and every day.
+ */
+const FIXED_TIME = new Date(1980, 0, 1);
 async function zipFolder(dir: string): Promise<Buffer> {
   const zip = new ZipFile();
-  for (const name of (await readdir(dir)).sort()) zip.addBuffer(await readFile(path.join(dir, name)), name, { mode: 0o100644 });
+  for (const name of (await readdir(dir)).sort()) zip.addBuffer(await readFile(path.join(dir, name)), name, { mode: 0o100644, mtime: FIXED_TIME });
   zip.end();
   return buffer(zip.outputStream);
 }
