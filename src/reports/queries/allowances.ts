@@ -2,7 +2,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ReportViewer } from '../reports.policy.ts';
 import type { ReportFilters } from '../reports.schemas.ts';
-import { learnerGroup, population, scopeProgrammes, type Range } from './scope.ts';
+import { everyone, learnerGroup, perGroupAndTotal, population, scopeProgrammes, type Range } from './scope.ts';
 import { raw, rows, sql, type Sql } from './sql.ts';
 
 /**
@@ -86,10 +86,9 @@ export interface AllowanceFigures {
 export async function allowanceFigures(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range): Promise<AllowanceFigures> {
   const by = learnerGroup(f.by, range, 'pl.learner_id');
   const pop = population(viewer, f, range);
-  const perGroup = (columns: string) => sql`SELECT g AS "group", ${raw(columns)} FROM (SELECT ${by.group} AS g, pl.* FROM pl ${by.join}) x GROUP BY GROUPING SETS ((g), ())`;
   // Without a breakdown the one group is everyone: its figures are totals, and nothing is summed per learner.
-  const everyone = (totals: string) => sql`SELECT 'all' AS "group", t.* FROM (${raw(totals)}) t UNION ALL SELECT NULL, t.* FROM (${raw(totals)}) t`;
-  const none = f.by === 'none';
+  const groupRows = (columns: string) =>
+    f.by === 'none' ? everyone(raw('SELECT * FROM totals')) : perGroupAndTotal(f.by, raw(columns), sql`(SELECT ${by.group} AS g, pl.* FROM pl ${by.join}) x`);
   const issuedQuery = rows<{ kind: 'issued' | 'group'; r: Record<string, unknown> }>(
     em,
     sql`WITH pop AS MATERIALIZED (${pop}),
@@ -105,7 +104,7 @@ export async function allowanceFigures(em: EntityManager, viewer: ReportViewer, 
           SELECT (SELECT count(*) FROM pop)::int AS learners, (SELECT count(*) FROM (SELECT DISTINCT learner_id FROM iss WHERE unit = 'megabytes') d)::int AS issued_learners,
                  (SELECT sum(amount) FROM iss WHERE unit = 'megabytes')::bigint AS issued
         ),
-        group_rows AS (${none ? everyone('SELECT * FROM totals') : perGroup('count(*)::int AS learners, count(mb)::int AS issued_learners, sum(mb)::bigint AS issued')})
+        group_rows AS (${groupRows('count(*)::int AS learners, count(mb)::int AS issued_learners, sum(mb)::bigint AS issued')})
         SELECT 'issued' AS kind, to_jsonb(issued_rows) AS r FROM issued_rows
         UNION ALL SELECT 'group', to_jsonb(group_rows) FROM group_rows`,
   );
@@ -116,7 +115,7 @@ export async function allowanceFigures(em: EntityManager, viewer: ReportViewer, 
         used_rows AS (SELECT to_char(month, 'YYYY-MM-DD') AS month, sum(bytes)::bigint AS bytes FROM used GROUP BY month),
         pl AS (SELECT learner_id, sum(bytes) AS bytes FROM used GROUP BY learner_id),
         totals AS MATERIALIZED (SELECT sum(bytes)::bigint AS used FROM used),
-        group_rows AS (${none ? everyone('SELECT * FROM totals') : perGroup('sum(bytes)::bigint AS used')})
+        group_rows AS (${groupRows('sum(bytes)::bigint AS used')})
         SELECT 'used' AS kind, to_jsonb(used_rows) AS r FROM used_rows
         UNION ALL SELECT 'group', to_jsonb(group_rows) FROM group_rows`,
   );

@@ -2,7 +2,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ReportViewer } from '../reports.policy.ts';
 import type { ReportFilters } from '../reports.schemas.ts';
-import { learnerGroup, scopeCohorts, type Range } from './scope.ts';
+import { learnerGroup, perGroupAndTotal, scopeCohorts, type Range } from './scope.ts';
 import { raw, rows, sql } from './sql.ts';
 
 export interface CourseCompletionRow {
@@ -100,11 +100,12 @@ export async function completionFigures(em: EntityManager, viewer: ReportViewer,
           SELECT units.id AS "unitId", c.title AS "courseTitle", units.title, units.lessons, pc.learners, coalesce(done.n, 0)::int AS completed, units.course_id, units.position
             FROM units JOIN courses c ON c.id = units.course_id JOIN per_course pc ON pc.course_id = units.course_id LEFT JOIN done ON done.unit_id = units.id
         ),
-        group_rows AS (
-          SELECT g AS "group", sum(n)::int AS learners, coalesce(sum(n * cardinality(courses)), 0)::int AS offered,
-                 coalesce(sum(n * (SELECT count(*) FROM unnest(completed) AS c WHERE c = ANY (courses))), 0)::int AS completed
-            FROM k WHERE cardinality(courses) > 0 GROUP BY GROUPING SETS ((g), ())
-        )
+        group_rows AS (${perGroupAndTotal(
+          f.by,
+          raw(`sum(n)::int AS learners, coalesce(sum(n * cardinality(courses)), 0)::int AS offered,
+               coalesce(sum(n * (SELECT count(*) FROM unnest(completed) AS c WHERE c = ANY (courses))), 0)::int AS completed`),
+          raw('k WHERE cardinality(courses) > 0'),
+        )})
         SELECT 'course' AS kind, to_jsonb(course_rows) AS r FROM course_rows
         ${raw(perUnit ? `UNION ALL SELECT 'unit', to_jsonb(unit_rows) FROM unit_rows` : '')}
         UNION ALL SELECT 'group', to_jsonb(group_rows) FROM group_rows`,

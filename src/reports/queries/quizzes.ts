@@ -2,7 +2,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ReportViewer } from '../reports.policy.ts';
 import type { ReportFilters } from '../reports.schemas.ts';
-import { learnerGroup, population, type Range } from './scope.ts';
+import { everyone, learnerGroup, perGroupAndTotal, population, type Range } from './scope.ts';
 import { raw, rows, sql, type Sql } from './sql.ts';
 
 /**
@@ -82,10 +82,12 @@ export async function quizFigures(em: EntityManager, viewer: ReportViewer, f: Re
         group_rows AS (${
           // Without a breakdown the one group is everyone: its figures are totals, nothing is summed per learner.
           f.by === 'none'
-            ? raw(`SELECT 'all' AS "group", t.* FROM totals t UNION ALL SELECT NULL, t.* FROM totals t`)
-            : raw(`SELECT g AS "group", count(*)::int AS learners, coalesce(sum(taken), 0)::int AS taken, sum(best_sum)::numeric / sum(taken) AS average,
-                 coalesce(sum(passed), 0)::int AS passed
-            FROM x GROUP BY GROUPING SETS ((g), ())`)
+            ? everyone(raw('SELECT * FROM totals'))
+            : perGroupAndTotal(
+                f.by,
+                raw(`count(*)::int AS learners, coalesce(sum(taken), 0)::int AS taken, sum(best_sum)::numeric / sum(taken) AS average, coalesce(sum(passed), 0)::int AS passed`),
+                raw('x'),
+              )
         })
         SELECT 'quiz' AS kind, to_jsonb(quiz_rows) AS r FROM quiz_rows
         UNION ALL SELECT 'group', to_jsonb(group_rows) FROM group_rows`,

@@ -114,8 +114,13 @@ export function learnerGroup(by: Breakdown, range: Range, learner: string): { gr
  * instead of GROUPING SETS sorting every learner by a constant.
  */
 export function perGroupAndTotal(by: Breakdown, columns: Sql, from: Sql): Sql {
-  if (by === 'none') return sql`SELECT t."group", a.* FROM (SELECT ${columns} FROM ${from}) a CROSS JOIN (VALUES ('all'), (NULL)) t ("group")`;
+  if (by === 'none') return everyone(sql`SELECT ${columns} FROM ${from}`);
   return sql`SELECT g AS "group", ${columns} FROM ${from} GROUP BY GROUPING SETS ((g), ())`;
+}
+
+/** The one row of `totals` as the rows of a report without a breakdown: group 'all', and group null for everyone. */
+export function everyone(totals: Sql): Sql {
+  return sql`SELECT t."group", a.* FROM (${totals}) a CROSS JOIN (VALUES ('all'), (NULL)) t ("group")`;
 }
 
 /** The fixed groups of a breakdown, in the order tables show them (nationalities come from the data). */
