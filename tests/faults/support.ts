@@ -46,7 +46,6 @@ export async function appOn(databaseUrl: string, dataDir: string) {
   };
 }
 
-
 /** Where a started server listens: the school and its SCORM content origin (a second port). */
 export interface ServerPorts {
   port: number;
