@@ -58,6 +58,27 @@ export class ReportStudyMonth extends ReportStudyMonthSchema.class {}
 ReportStudyMonthSchema.setClass(ReportStudyMonth);
 
 /**
+ * One learner's study seconds in one row, running totals month by month: `language[i]` is what
+ * they studied in language courses from `firstMonth` through the i-th month (1-based), likewise
+ * `softSkills`. The seconds of whole months between two months are then two lookups per learner,
+ * so the hours report reads one row per learner instead of summing a row per learner, course and
+ * month (half a million for six months of a large programme). Months are counted as
+ * year × 12 + month − 1, so a month's place in the arrays is a subtraction.
+ */
+const ReportStudyTotalsSchema = defineEntity({
+  name: 'ReportStudyTotals',
+  tableName: 'report_study_totals',
+  properties: {
+    learnerId: p.integer().primary().autoincrement(false),
+    firstMonth: p.integer(),
+    language: p.array((i) => Number(i)).columnType('int[]'),
+    softSkills: p.array((i) => Number(i)).columnType('int[]'),
+  },
+});
+export class ReportStudyTotals extends ReportStudyTotalsSchema.class {}
+ReportStudyTotalsSchema.setClass(ReportStudyTotals);
+
+/**
  * One learner's progress in one row, for the completion report: the courses they opened, the
  * courses they completed and the units they completed (every current lesson done), as sorted ids,
  * and the latest moment among all of them. A range that ends after `lastAt` counts the arrays as
@@ -178,11 +199,11 @@ const ReportRollupStateSchema = defineEntity({
     /** Grades are read by their audit rows: every change to one writes a grade change. */
     lastGradeChangeId: p.integer().default(0),
     refreshedAt: p.datetime(),
-    /** Which lessons count, and in which unit: when a course import changes it, the unit rollup is rebuilt. */
+    /** Which lessons count, in which unit, and each course's subject: when a course import changes it, the rollups are rebuilt. */
     lessonsFingerprint: p.string().length(32),
   },
 });
 export class ReportRollupState extends ReportRollupStateSchema.class {}
 ReportRollupStateSchema.setClass(ReportRollupState);
 
-export { ReportUnitProgressSchema, ReportCourseProgressSchema, ReportStudyMonthSchema, ReportLearnerProgressSchema, ReportDataMonthSchema, ReportQuizBestSchema, ReportIssueMonthSchema, ReportSubmissionFactSchema, ReportRollupStateSchema };
+export { ReportUnitProgressSchema, ReportCourseProgressSchema, ReportStudyMonthSchema, ReportStudyTotalsSchema, ReportLearnerProgressSchema, ReportDataMonthSchema, ReportQuizBestSchema, ReportIssueMonthSchema, ReportSubmissionFactSchema, ReportRollupStateSchema };

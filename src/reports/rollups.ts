@@ -8,8 +8,8 @@
  * learners whose progress moved or who completed a course, the study months that moved, the
  * learner–quiz pairs with new attempts, the allowances of learners with a new ledger row, the
  * submissions handed in or graded since, and the data-use months from the one before the last
- * refresh on. The first refresh (or one after a course import changed which lessons count) counts
- * everything. Reading the courses and allowances slices' tables is the reports' sanctioned
+ * refresh on. The first refresh (or one after a course import changed which lessons count, or a
+ * course's subject) counts everything. Reading the courses and allowances slices' tables is the reports' sanctioned
  * exception (see queries/scope.ts); only the rollups are written.
  *
  * Refreshes run in the background every REPORT_REFRESH_MINUTES (startRollupRefresher), one at a
@@ -17,6 +17,7 @@
  */
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../platform/logger.ts';
+import { SUBJECTS } from './queries/hours.ts';
 
 /** Changes committed a little after the previous refresh took its snapshot are caught by the next one. */
 const MARGIN = "interval '10 minutes'";
@@ -48,6 +49,24 @@ const learnerRows = (where: string) => `INSERT INTO report_learner_progress (lea
 const studyRows = (where: string) => `INSERT INTO report_study_months (learner_id, course_id, month, seconds, last_day)
   SELECT s.learner_id, s.course_id, date_trunc('month', s.day)::date, sum(s.seconds), max(s.day) FROM study_time s WHERE ${where}
    GROUP BY s.learner_id, s.course_id, date_trunc('month', s.day)`;
+/**
+ * Running totals of study seconds per learner and subject, month by month from their first month
+ * of study to their last (months without study repeat the total before), from the monthly rollup.
+ */
+const totalsRows = (where: string) => `INSERT INTO report_study_totals (learner_id, first_month, language, soft_skills)
+  WITH per AS (
+    SELECT m.learner_id, (extract(year FROM m.month) * 12 + extract(month FROM m.month) - 1)::int AS n,
+           coalesce(sum(m.seconds) FILTER (WHERE c.subject = '${SUBJECTS.language}'), 0) AS lang,
+           coalesce(sum(m.seconds) FILTER (WHERE c.subject = '${SUBJECTS.softSkills}'), 0) AS soft
+      FROM report_study_months m JOIN courses c ON c.id = m.course_id WHERE ${where} GROUP BY 1, 2
+  ), span AS (
+    SELECT learner_id, min(n) AS first, max(n) AS last FROM per GROUP BY learner_id
+  ), running AS (
+    SELECT s.learner_id, s.first, g.n, sum(coalesce(p.lang, 0)) OVER w AS lang, sum(coalesce(p.soft, 0)) OVER w AS soft
+      FROM span s CROSS JOIN generate_series(s.first, s.last) g(n) LEFT JOIN per p ON p.learner_id = s.learner_id AND p.n = g.n
+    WINDOW w AS (PARTITION BY s.learner_id ORDER BY g.n)
+  )
+  SELECT learner_id, first, array_agg(lang::int ORDER BY n), array_agg(soft::int ORDER BY n) FROM running GROUP BY learner_id, first`;
 
 const quizRows = (where: string) => `INSERT INTO report_quiz_best (learner_id, lesson_id, first_at, last_at, best, passed, attempts)
   SELECT qa.learner_id, qa.lesson_id, min(qa.submitted_at), max(qa.submitted_at), max(qa.score), bool_or(qa.passed), count(*)
@@ -87,7 +106,8 @@ export async function refreshRollups(em: EntityManager, opts: { wait?: boolean }
       `SELECT coalesce((SELECT max(id) FROM lesson_progress), 0) AS progress_id, coalesce((SELECT max(id) FROM study_time), 0) AS study_id,
               coalesce((SELECT max(id) FROM course_completions), 0) AS completion_id, coalesce((SELECT max(id) FROM quiz_attempts), 0) AS quiz_id,
               coalesce((SELECT max(id) FROM allowance_ledger), 0) AS ledger_id, coalesce((SELECT max(id) FROM grade_changes), 0) AS grade_change_id,
-              (SELECT md5(coalesce(string_agg(id || ':' || coalesce(unit_id, 0) || ':' || retired, ',' ORDER BY id), '')) FROM lessons) AS fingerprint`,
+              md5((SELECT coalesce(string_agg(id || ':' || coalesce(unit_id, 0) || ':' || retired, ',' ORDER BY id), '') FROM lessons)
+                || '|' || (SELECT coalesce(string_agg(id || ':' || subject, ',' ORDER BY id), '') FROM courses)) AS fingerprint`,
     )) as { progress_id: number; study_id: number; completion_id: number; quiz_id: number; ledger_id: string; grade_change_id: number; fingerprint: string }[];
     const [state] = (await run(`SELECT last_progress_id, last_study_id, last_completion_id, last_quiz_attempt_id, last_ledger_id, last_grade_change_id, refreshed_at, lessons_fingerprint FROM report_rollup_state WHERE id = 1`)) as {
       last_progress_id: number;
@@ -101,18 +121,19 @@ export async function refreshRollups(em: EntityManager, opts: { wait?: boolean }
     }[];
     let outcome: RefreshOutcome;
     if (!state || state.lessons_fingerprint !== marks!.fingerprint) {
-      await run('TRUNCATE report_unit_progress, report_course_progress, report_study_months, report_learner_progress, report_data_months, report_quiz_best, report_issue_months, report_submission_facts');
+      await run('TRUNCATE report_unit_progress, report_course_progress, report_study_months, report_study_totals, report_learner_progress, report_data_months, report_quiz_best, report_issue_months, report_submission_facts');
       await run(unitRows('true'));
       await run(courseRows('true'));
       await run(learnerRows('true'));
       await run(studyRows('true'));
+      await run(totalsRows('true'));
       await run(dataRows('true'));
       await run(quizRows('true'));
       await run(issueRows('true'));
       await run(submissionRows('true'));
       // Planner statistics for what was just counted: until autovacuum gets to them, a new rollup has
       // none, and report statements were planned for a few rows where there are hundreds of thousands.
-      await run('ANALYZE report_unit_progress, report_course_progress, report_study_months, report_learner_progress, report_data_months, report_quiz_best, report_issue_months, report_submission_facts');
+      await run('ANALYZE report_unit_progress, report_course_progress, report_study_months, report_study_totals, report_learner_progress, report_data_months, report_quiz_best, report_issue_months, report_submission_facts');
       outcome = { full: true, learners: 0, skipped: false };
     } else {
       const since = state.refreshed_at;
@@ -148,6 +169,8 @@ export async function refreshRollups(em: EntityManager, opts: { wait?: boolean }
       );
       await run('DELETE FROM report_study_months m USING report_dirty_study d WHERE m.learner_id = d.learner_id AND m.month >= d.from_month');
       await run(studyRows('EXISTS (SELECT 1 FROM report_dirty_study d WHERE d.learner_id = s.learner_id AND s.day >= d.from_month)'));
+      await run('DELETE FROM report_study_totals WHERE learner_id IN (SELECT learner_id FROM report_dirty_study)');
+      await run(totalsRows('m.learner_id IN (SELECT learner_id FROM report_dirty_study)'));
       // Quiz attempts are only ever added: the learner–quiz pairs with a new one are counted again.
       await run(
         `CREATE TEMP TABLE report_dirty_quizzes ON COMMIT DROP AS

@@ -2,12 +2,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AllowanceIssue, AllowanceLedgerEntry, DataUsage } from '../../src/allowances/index.ts';
 import { Grade, GradeChange, Submission, SubmissionVersion } from '../../src/assignments/index.ts';
-import { CourseCompletion, Lesson, LessonProgress, QuizAttempt, StudyTime } from '../../src/courses/index.ts';
+import { Course, CourseCompletion, Lesson, LessonProgress, QuizAttempt, StudyTime } from '../../src/courses/index.ts';
 import { refreshRollups } from '../../src/reports/index.ts';
 import { wholeMonths } from '../../src/reports/queries/hours.ts';
 import { bootApp, type TestApp } from '../support/app.ts';
 import { signIn, type Agent } from '../support/agent.ts';
-import { RANGE, TARGET_ENV, makeReportWorld, tableCells } from './world.ts';
+import { RANGE, TARGET_ENV, csvRows, makeReportWorld, tableCells } from './world.ts';
 
 let t: TestApp;
 let w: Awaited<ReturnType<typeof makeReportWorld>>;
@@ -178,6 +178,54 @@ describe('rollups', () => {
     await refreshRollups(t.em(), { wait: true });
     // Median of 48 h and 6 h.
     expect(await x()).toEqual(['2', '2', '100%', '2', '27 h']);
+  });
+
+  it('when study has gaps of months, then any range gives each learner the hours they studied in it, as study time itself sums them', async () => {
+    const em = t.em();
+    const [L1] = await em.find(Lesson, { course: w.L }, { orderBy: { position: 'asc' } });
+    const [S1] = await em.find(Lesson, { course: w.S }, { orderBy: { position: 'asc' } });
+    // Months apart, so the running totals have months without study between months with it.
+    em.create(StudyTime, { learner: w.l2, lesson: L1!, course: w.L, day: '2026-02-14', seconds: 5400 });
+    em.create(StudyTime, { learner: w.l2, lesson: S1!, course: w.S, day: '2026-05-03', seconds: 1800 });
+    em.create(StudyTime, { learner: w.l3, lesson: L1!, course: w.L, day: '2026-11-02', seconds: 3600 });
+    await em.flush();
+    expect(await refreshRollups(t.em(), { wait: true })).toMatchObject({ full: false, skipped: false });
+
+    const ranges = [
+      ['2025-01-01', '2026-11-23'],
+      ['2026-01-01', '2026-12-31'],
+      ['2026-03-01', '2026-04-30'],
+      ['2026-03-01', '2026-06-30'],
+      ['2026-02-15', '2026-08-19'],
+      ['2026-06-01', '2026-06-30'],
+      ['2026-10-01', '2026-11-23'],
+      ['2026-11-01', '2026-11-30'],
+    ];
+    for (const [from, to] of ranges) {
+      const studied = (await em.getConnection().execute(
+        `SELECT u.username, coalesce(sum(s.seconds) FILTER (WHERE c.subject = 'language'), 0) AS lang, coalesce(sum(s.seconds) FILTER (WHERE c.subject = 'soft-skills'), 0) AS soft
+           FROM users u LEFT JOIN study_time s ON s.learner_id = u.id AND s.day BETWEEN ? AND ? LEFT JOIN courses c ON c.id = s.course_id GROUP BY u.username`,
+        [from, to],
+      )) as { username: string; lang: string; soft: string }[];
+      const expected = new Map(studied.map((r) => [r.username, [Number(r.lang) / 3600, Number(r.soft) / 3600]]));
+      const rows = csvRows((await coordinator.get(`/reports/hours/learners.csv?from=${from}&to=${to}`)).text).slice(1);
+      expect(rows.length, `${from} – ${to}`).toBeGreaterThan(0);
+      for (const [username, , lang, soft] of rows) expect([Number(lang), Number(soft)], `${username}, ${from} – ${to}`).toEqual(expected.get(username!));
+    }
+  });
+
+  it("when a course's subject changes, then the next refresh counts everything again and its hours move to the other target", async () => {
+    const em = t.em();
+    const S = await em.findOneOrFail(Course, w.S.id);
+    S.subject = 'language';
+    await em.flush();
+    expect(await refreshRollups(t.em(), { wait: true })).toMatchObject({ full: true, skipped: false });
+    // l3's 2 h of soft skills (1 Jul) now count as language, with her 10 h.
+    const l3 = csvRows((await coordinator.get(`/reports/hours/learners.csv?${RANGE}`)).text).find((r) => r[0] === w.l3.username);
+    expect(l3!.slice(2)).toEqual(['12', '0', 'No']);
+    S.subject = 'soft-skills';
+    await em.flush();
+    expect(await refreshRollups(t.em(), { wait: true })).toMatchObject({ full: true, skipped: false });
   });
 
   it('when the lessons of a course change, then the next refresh counts everything again against the new lessons', async () => {
