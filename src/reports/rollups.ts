@@ -9,8 +9,8 @@
  * learner–quiz pairs with new attempts, the allowances of learners with a new ledger row, the
  * submissions handed in or graded since, and the data-use months from the one before the last
  * refresh on. The first refresh (or one after a course import changed which lessons count, or a
- * course's subject) counts everything. Reading the courses and allowances slices' tables is the reports' sanctioned
- * exception (see queries/scope.ts); only the rollups are written.
+ * course's subject) counts everything. Reading the courses and allowances slices' tables is the
+ * reports' sanctioned exception (see queries/scope.ts); only the rollups are written.
  *
  * Refreshes run in the background every REPORT_REFRESH_MINUTES (startRollupRefresher), one at a
  * time across processes (an advisory lock); pages say how recent their figures are.
@@ -22,6 +22,9 @@ import { SUBJECTS } from './queries/hours.ts';
 /** Changes committed a little after the previous refresh took its snapshot are caught by the next one. */
 const MARGIN = "interval '10 minutes'";
 const LOCK = "hashtext('dars:report-rollups')";
+/** Every rollup table: emptied and counted again by a full refresh. */
+const ROLLUP_TABLES =
+  'report_unit_progress, report_course_progress, report_study_months, report_study_totals, report_learner_progress, report_data_months, report_quiz_best, report_issue_months, report_submission_facts';
 
 const unitRows = (where: string) => `INSERT INTO report_unit_progress (learner_id, unit_id, course_id, lessons_done, started_at, last_completed_at)
   SELECT lp.learner_id, l.unit_id, l.course_id, count(lp.completed_at), min(lp.started_at), max(lp.completed_at)
@@ -121,7 +124,7 @@ export async function refreshRollups(em: EntityManager, opts: { wait?: boolean }
     }[];
     let outcome: RefreshOutcome;
     if (!state || state.lessons_fingerprint !== marks!.fingerprint) {
-      await run('TRUNCATE report_unit_progress, report_course_progress, report_study_months, report_study_totals, report_learner_progress, report_data_months, report_quiz_best, report_issue_months, report_submission_facts');
+      await run(`TRUNCATE ${ROLLUP_TABLES}`);
       await run(unitRows('true'));
       await run(courseRows('true'));
       await run(learnerRows('true'));
@@ -133,7 +136,7 @@ export async function refreshRollups(em: EntityManager, opts: { wait?: boolean }
       await run(submissionRows('true'));
       // Planner statistics for what was just counted: until autovacuum gets to them, a new rollup has
       // none, and report statements were planned for a few rows where there are hundreds of thousands.
-      await run('ANALYZE report_unit_progress, report_course_progress, report_study_months, report_study_totals, report_learner_progress, report_data_months, report_quiz_best, report_issue_months, report_submission_facts');
+      await run(`ANALYZE ${ROLLUP_TABLES}`);
       outcome = { full: true, learners: 0, skipped: false };
     } else {
       const since = state.refreshed_at;

@@ -67,7 +67,9 @@ function studied(f: ReportFilters, range: Range, learners: Sql | null, today: st
       : sql`SELECT t.learner_id, ${through('language', months.to)} - ${through('language', months.from)} AS lang,
                    ${through('soft_skills', months.to)} - ${through('soft_skills', months.from)} AS soft
               FROM report_study_totals t WHERE true ${of('t.learner_id')}`;
-  if (whole && !f.courseId && months!.from === range.from && months!.to > range.to) return whole;
+  // The running totals give one row per learner: when the range is whole months, they are the answer.
+  const cutDays = !months || months.from !== range.from || months.to <= range.to;
+  if (whole && !f.courseId && !cutDays) return whole;
   const days = months
     ? sql`((s.day >= ${range.from}::date AND s.day < ${months.from}::date) OR (s.day >= ${months.to}::date AND s.day <= ${range.to}::date))`
     : sql`(s.day >= ${range.from}::date AND s.day <= ${range.to}::date)`;
