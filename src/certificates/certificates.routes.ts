@@ -11,10 +11,10 @@ import { certificateCapabilities } from './certificates.policy.ts';
 import { codeParam, courseParam, manualIssueSchema, pageQuery, revokeSchema, ruleSchema, settingsSchema, verifyQuery } from './certificates.schemas.ts';
 import * as certificates from './certificates.service.ts';
 import { formatCode } from './code.ts';
-import { certificateFileName, directionOf, issueDate, renderCertificatePdf } from './pdf.ts';
+import { certificateFileName, directionOf, printedWords, renderCertificatePdf } from './pdf.ts';
 import { qrSvg } from './qr.ts';
 import * as rules from './rules.service.ts';
-import { keyIdOf, signatureFingerprint } from './signing.ts';
+import { keyIdOf } from './signing.ts';
 import type { Certificate } from './certificate.entity.ts';
 
 export interface CertificatesDeps {
@@ -124,23 +124,15 @@ export function certificatesRoutes({ orm, issuer, i18n, verifyLimiter }: Certifi
   // ---- one certificate ----
 
   /** The certificate's own words, in its own language (which may differ from the page's). */
-  const printedText = (cert: Certificate) => {
-    const t = i18n.getFixedT(cert.language) as unknown as T;
-    const hours = t('certificates:pdf.hours', { count: cert.studyHours });
-    const details = t('certificates:pdf.details', { level: cert.level, hours });
-    return {
-      lang: cert.language,
-      dir: directionOf(cert.language),
-      heading: t('certificates:pdf.heading'),
-      certifies: t('certificates:pdf.certifies'),
-      completed: t('certificates:pdf.completed'),
-      details: cert.edition > 1 ? `${details} · ${t('certificates:pdf.edition', { edition: cert.edition })}` : details,
-      issued: t('certificates:pdf.issued', { date: issueDate(cert.issuedAt, cert.language) }),
-      check: t('certificates:pdf.check'),
-      code: t('certificates:pdf.code', { code: formatCode(cert.code) }),
-      signed: t('certificates:pdf.signed', { key: keyIdOf(cert.credential.proof).slice(0, 16), signature: signatureFingerprint(cert.credential.proof.proofValue) }),
-    };
-  };
+  const printedText = (cert: Certificate) => ({
+    lang: cert.language,
+    dir: directionOf(cert.language),
+    ...printedWords(
+      { code: cert.code, level: cert.level, studyHours: cert.studyHours, edition: cert.edition, issuedAt: cert.issuedAt, credential: cert.credential, keyId: keyIdOf(cert.credential.proof) },
+      cert.language,
+      i18n.getFixedT(cert.language) as unknown as T,
+    ),
+  });
 
   const certificatePage = {
     view: 'certificates/certificate',

@@ -60,6 +60,8 @@ const bidi = (bidiJs as unknown as () => Bidi)();
 
 export type Direction = 'ltr' | 'rtl';
 
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
 function isArabicScript(cp: number) {
   return (cp >= 0x0600 && cp <= 0x06ff) || (cp >= 0x0750 && cp <= 0x077f) || (cp >= 0x08a0 && cp <= 0x08ff) || (cp >= 0xfb50 && cp <= 0xfdff) || (cp >= 0xfe70 && cp <= 0xfeff);
 }
@@ -120,10 +122,12 @@ export function visualRuns(line: string, base: Direction, bold = false): Run[] {
     order.splice(start, reversed.length, ...reversed);
   }
   const mirrored = bidi.getMirroredCharactersMap(line, embedding.levels);
+  // Isolates and marks steer the order and are then left out: no font draws them.
+  const drawn = order.filter((i) => !BIDI_CONTROLS.test(line[i]!));
 
   // Cut the visual sequence wherever the font, the level or logical adjacency changes.
   const groups: number[][] = [];
-  for (const idx of order) {
+  for (const idx of drawn) {
     const group = groups.at(-1);
     const last = group?.at(-1);
     const step = last === undefined ? 0 : idx - last;

@@ -5,6 +5,7 @@
  * document's metadata, so the PDF alone is enough to check the certificate offline.
  */
 import PDFDocument from 'pdfkit';
+import { isolate } from '../platform/views.ts';
 import { formatCode } from './code.ts';
 import { drawLine, registerFonts, wrap, type Direction, type LineStyle } from './pdf-text.ts';
 import { drawQr } from './qr.ts';
@@ -29,7 +30,7 @@ type Translate = (key: string, vars?: Record<string, unknown>) => string;
 const RTL_LANGUAGES = new Set(['ar', 'fa', 'ps', 'ur', 'he']);
 export const directionOf = (language: string): Direction => (RTL_LANGUAGES.has(language) ? 'rtl' : 'ltr');
 
-export function issueDate(date: Date, language: string) {
+function issueDate(date: Date, language: string) {
   return new Intl.DateTimeFormat(language, { dateStyle: 'long', timeZone: 'UTC' }).format(date);
 }
 
@@ -41,9 +42,29 @@ export function certificateFileName(code: string, ext: 'pdf' | 'json') {
   return `dars-certificate-${formatCode(code)}.${ext}`;
 }
 
+/**
+ * The certificate's sentences in one language, for the PDF and the printable page alike. The level,
+ * code, key and signature keep their own direction inside them (see isolate).
+ */
+export function printedWords(c: Pick<PrintedCertificate, 'code' | 'level' | 'studyHours' | 'edition' | 'issuedAt' | 'keyId' | 'credential'>, language: string, t: Translate) {
+  const hours = t('certificates:pdf.hours', { count: c.studyHours });
+  const details = t('certificates:pdf.details', { level: isolate(c.level), hours });
+  return {
+    heading: t('certificates:pdf.heading'),
+    certifies: t('certificates:pdf.certifies'),
+    completed: t('certificates:pdf.completed'),
+    details: c.edition > 1 ? `${details} · ${t('certificates:pdf.edition', { edition: c.edition })}` : details,
+    issued: t('certificates:pdf.issued', { date: issueDate(c.issuedAt, language) }),
+    check: t('certificates:pdf.check'),
+    code: t('certificates:pdf.code', { code: isolate(formatCode(c.code)) }),
+    signed: t('certificates:pdf.signed', { key: isolate(c.keyId.slice(0, 16)), signature: isolate(signatureFingerprint(c.credential.proof.proofValue)) }),
+  };
+}
+
 export function renderCertificatePdf(c: PrintedCertificate, language: string, t: Translate): Promise<Buffer> {
   const base = directionOf(language);
-  const heading = t('certificates:pdf.heading');
+  const words = printedWords(c, language, t);
+  const heading = words.heading;
   const doc = new PDFDocument({
     autoFirstPage: false,
     lang: language,
@@ -91,14 +112,12 @@ export function renderCertificatePdf(c: PrintedCertificate, language: string, t:
 
   centred(c.programmeName, { size: 15, bold: true, color: MUTED }, 0);
   centred(heading, { size: 32, bold: true, color: ACCENT }, 58, 1);
-  centred(t('certificates:pdf.certifies'), { size: 14, color: MUTED }, 44, 1);
+  centred(words.certifies, { size: 14, color: MUTED }, 44, 1);
   centred(c.printedName, { size: 30, bold: true, color: INK }, 48);
-  centred(t('certificates:pdf.completed'), { size: 14, color: MUTED }, 36, 1);
+  centred(words.completed, { size: 14, color: MUTED }, 36, 1);
   centred(c.courseTitle, { size: 22, bold: true, color: INK }, 38);
-  const hours = t('certificates:pdf.hours', { count: c.studyHours });
-  const details = t('certificates:pdf.details', { level: c.level, hours });
-  centred(c.edition > 1 ? `${details} · ${t('certificates:pdf.edition', { edition: c.edition })}` : details, { size: 13, color: INK }, 30, 1);
-  centred(t('certificates:pdf.issued', { date: issueDate(c.issuedAt, language) }), { size: 13, color: INK }, 22, 1);
+  centred(words.details, { size: 13, color: INK }, 30, 1);
+  centred(words.issued, { size: 13, color: INK }, 22, 1);
 
   // The checking corner: the QR code on the reading side's start, its words beside it.
   const qrSide = 92;
@@ -108,14 +127,10 @@ export function renderCertificatePdf(c: PrintedCertificate, language: string, t:
   const blockX = base === 'rtl' ? 50 : 50 + qrSide + 14;
   const blockWidth = W - 100 - qrSide - 14;
   const line = (text: string, yy: number, style: LineStyle) => drawLine(doc, text, { x: blockX, y: yy, width: blockWidth, align: 'start', base }, style);
-  line(t('certificates:pdf.check'), qrY + 20, { size: 11, color: MUTED });
+  line(words.check, qrY + 20, { size: 11, color: MUTED });
   line(c.verifyUrl, qrY + 38, { size: 11, color: ACCENT });
-  line(t('certificates:pdf.code', { code: formatCode(c.code) }), qrY + 58, { size: 12, bold: true, color: INK });
-  line(
-    t('certificates:pdf.signed', { key: c.keyId.slice(0, 16), signature: signatureFingerprint(c.credential.proof.proofValue) }),
-    qrY + 78,
-    { size: 8, color: MUTED },
-  );
+  line(words.code, qrY + 58, { size: 12, bold: true, color: INK });
+  line(words.signed, qrY + 78, { size: 8, color: MUTED });
 
   doc.file(Buffer.from(JSON.stringify(c.credential, null, 2)), {
     name: certificateFileName(c.code, 'json'),

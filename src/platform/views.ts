@@ -82,12 +82,18 @@ export function setupViews(app: Express, assets: AssetTable) {
 }
 
 /**
- * Names and titles put into a sentence keep their own direction: an Arabic name inside an English
- * sentence (or the reverse) is wrapped in Unicode isolates (FSI … PDI), as <bdi> does for markup.
+ * Text put into a sentence that keeps its own direction: an Arabic name inside an English sentence,
+ * or a code that starts with digits inside an Arabic one (unisolated, its digits would be taken as
+ * Arabic numbers and drawn after its letters). Unicode isolates (FSI … PDI), as <bdi> does for markup.
  */
+export function isolate(text: string): string {
+  return `\u2068${text}\u2069`;
+}
+
+/** The view helper `t` isolates every string it puts into a sentence. */
 function isolateVariables(hash: Record<string, unknown>) {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(hash)) out[k] = typeof v === 'string' ? `\u2068${v}\u2069` : v;
+  for (const [k, v] of Object.entries(hash)) out[k] = typeof v === 'string' ? isolate(v) : v;
   return out;
 }
 

@@ -62,6 +62,17 @@ describe('the certificate PDF', () => {
     expect(visual).toContain(`${t.config.APP_ORIGIN}/verify/${s.shown}`);
   });
 
+  it('when a code starts with digits, then inside an Arabic sentence it still reads as written, on the PDF and on the printable page', async () => {
+    const s = await arabicHolder('هيراكليون');
+    // Unisolated, "6598" would be taken as an Arabic number and drawn after "PNHF-DQR0".
+    await t.em().nativeUpdate(Certificate, { id: s.cert.id }, { code: '6598PNHFDQR0', language: 'ar' });
+    const learner = await signIn(t.app, s.learnerA1.username);
+    const pdf = (await binary(learner, '/certificates/6598-PNHF-DQR0/pdf')).body as Buffer;
+    expect(pdfLines(pdf).map((l) => l.visual)).toContain('6598-PNHF-DQR0 :ققحتلا زمر');
+    const page = await learner.get('/certificates/6598-PNHF-DQR0');
+    expect(page.text).toContain('<strong>رمز التحقق: \u20686598-PNHF-DQR0\u2069</strong>');
+  });
+
   it('when the PDF is downloaded in English or with ?lang=, then it is in that language, and it carries the signed credential inside', async () => {
     const s = await arabicHolder('سالونيك');
     const learner = await signIn(t.app, s.learnerA1.username);
