@@ -127,6 +127,15 @@ ReportDataMonthSchema.setClass(ReportDataMonth);
 const ReportQuizBestSchema = defineEntity({
   name: 'ReportQuizBest',
   tableName: 'report_quiz_best',
+  indexes: [
+    // The pairs a range's edges cut, or that lie between an edge and the nearest whole month of the
+    // quiz totals below: those whose span holds an instant, and those whose last attempt falls between two.
+    {
+      name: 'report_quiz_best_span_index',
+      expression: `create index "report_quiz_best_span_index" on "report_quiz_best" using gist (tstzrange("first_at", "last_at", '[]'))`,
+    },
+    { properties: ['lastAt'] },
+  ],
   properties: {
     learnerId: p.integer().primary().autoincrement(false),
     lessonId: p.integer().primary().autoincrement(false),
@@ -139,6 +148,48 @@ const ReportQuizBestSchema = defineEntity({
 });
 export class ReportQuizBest extends ReportQuizBestSchema.class {}
 ReportQuizBestSchema.setClass(ReportQuizBest);
+
+/**
+ * One learner's quizzes in one row, running totals by the calendar month (UTC) of each learner–quiz
+ * pair's last attempt: `taken[i]` is how many quizzes they took whose last attempt fell from
+ * `firstMonth` through the i-th month (1-based), `bestSum` the sum of those quizzes' best scores and
+ * `passed` how many of them were passed. The pairs of whole months are then two lookups per learner,
+ * as for study time (ReportStudyTotals); the quiz report corrects for the pairs near the range's edges.
+ */
+const ReportQuizTotalsSchema = defineEntity({
+  name: 'ReportQuizTotals',
+  tableName: 'report_quiz_totals',
+  properties: {
+    learnerId: p.integer().primary().autoincrement(false),
+    firstMonth: p.integer(),
+    taken: p.array((i) => Number(i)).columnType('int[]'),
+    bestSum: p.array((i) => Number(i)).columnType('int[]'),
+    passed: p.array((i) => Number(i)).columnType('int[]'),
+  },
+});
+export class ReportQuizTotals extends ReportQuizTotalsSchema.class {}
+ReportQuizTotalsSchema.setClass(ReportQuizTotals);
+
+/**
+ * One quiz in one calendar month (UTC, year × 12 + month − 1) of its learner–quiz pairs' last
+ * attempts, every learner counted: pairs, attempts, the sum of their best scores, pairs passed.
+ * The per-quiz table of a report that covers most of the school is these, less its few learners
+ * out of scope.
+ */
+const ReportQuizMonthSchema = defineEntity({
+  name: 'ReportQuizMonth',
+  tableName: 'report_quiz_months',
+  properties: {
+    lessonId: p.integer().primary().autoincrement(false),
+    month: p.integer().primary().autoincrement(false),
+    taken: p.integer(),
+    attempts: p.integer(),
+    bestSum: p.bigint('number'),
+    passed: p.integer(),
+  },
+});
+export class ReportQuizMonth extends ReportQuizMonthSchema.class {}
+ReportQuizMonthSchema.setClass(ReportQuizMonth);
 
 /**
  * What one programme's schemes gave one learner in one calendar month (by period start) in one
@@ -206,4 +257,4 @@ const ReportRollupStateSchema = defineEntity({
 export class ReportRollupState extends ReportRollupStateSchema.class {}
 ReportRollupStateSchema.setClass(ReportRollupState);
 
-export { ReportUnitProgressSchema, ReportCourseProgressSchema, ReportStudyMonthSchema, ReportStudyTotalsSchema, ReportLearnerProgressSchema, ReportDataMonthSchema, ReportQuizBestSchema, ReportIssueMonthSchema, ReportSubmissionFactSchema, ReportRollupStateSchema };
+export { ReportUnitProgressSchema, ReportCourseProgressSchema, ReportStudyMonthSchema, ReportStudyTotalsSchema, ReportLearnerProgressSchema, ReportDataMonthSchema, ReportQuizBestSchema, ReportQuizTotalsSchema, ReportQuizMonthSchema, ReportIssueMonthSchema, ReportSubmissionFactSchema, ReportRollupStateSchema };

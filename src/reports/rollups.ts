@@ -24,7 +24,7 @@ const MARGIN = "interval '10 minutes'";
 const LOCK = "hashtext('dars:report-rollups')";
 /** Every rollup table: emptied and counted again by a full refresh. */
 const ROLLUP_TABLES =
-  'report_unit_progress, report_course_progress, report_study_months, report_study_totals, report_learner_progress, report_data_months, report_quiz_best, report_issue_months, report_submission_facts';
+  'report_unit_progress, report_course_progress, report_study_months, report_study_totals, report_learner_progress, report_data_months, report_quiz_best, report_quiz_totals, report_quiz_months, report_issue_months, report_submission_facts';
 
 const unitRows = (where: string) => `INSERT INTO report_unit_progress (learner_id, unit_id, course_id, lessons_done, started_at, last_completed_at)
   SELECT lp.learner_id, l.unit_id, l.course_id, count(lp.completed_at), min(lp.started_at), max(lp.completed_at)
@@ -53,27 +53,49 @@ const studyRows = (where: string) => `INSERT INTO report_study_months (learner_i
   SELECT s.learner_id, s.course_id, date_trunc('month', s.day)::date, sum(s.seconds), max(s.day) FROM study_time s WHERE ${where}
    GROUP BY s.learner_id, s.course_id, date_trunc('month', s.day)`;
 /**
- * Running totals of study seconds per learner and subject, month by month from their first month
- * of study to their last (months without study repeat the total before), from the monthly rollup.
+ * One row per learner of running totals month by month, from their first month to their last
+ * (months without any repeat the total before), from `per`: rows (learner_id, n, ...columns) with n
+ * a month as year × 12 + month − 1. The columns become int arrays in that order.
  */
-const totalsRows = (where: string) => `INSERT INTO report_study_totals (learner_id, first_month, language, soft_skills)
-  WITH per AS (
-    SELECT m.learner_id, (extract(year FROM m.month) * 12 + extract(month FROM m.month) - 1)::int AS n,
-           coalesce(sum(m.seconds) FILTER (WHERE c.subject = '${SUBJECTS.language}'), 0) AS lang,
-           coalesce(sum(m.seconds) FILTER (WHERE c.subject = '${SUBJECTS.softSkills}'), 0) AS soft
-      FROM report_study_months m JOIN courses c ON c.id = m.course_id WHERE ${where} GROUP BY 1, 2
-  ), span AS (
-    SELECT learner_id, min(n) AS first, max(n) AS last FROM per GROUP BY learner_id
-  ), running AS (
-    SELECT s.learner_id, s.first, g.n, sum(coalesce(p.lang, 0)) OVER w AS lang, sum(coalesce(p.soft, 0)) OVER w AS soft
+const runningTotals = (per: string, columns: readonly string[]) => `WITH per AS (${per}),
+  span AS (SELECT learner_id, min(n) AS first, max(n) AS last FROM per GROUP BY learner_id),
+  running AS (
+    SELECT s.learner_id, s.first, g.n, ${columns.map((c) => `sum(coalesce(p.${c}, 0)) OVER w AS ${c}`).join(', ')}
       FROM span s CROSS JOIN generate_series(s.first, s.last) g(n) LEFT JOIN per p ON p.learner_id = s.learner_id AND p.n = g.n
     WINDOW w AS (PARTITION BY s.learner_id ORDER BY g.n)
   )
-  SELECT learner_id, first, array_agg(lang::int ORDER BY n), array_agg(soft::int ORDER BY n) FROM running GROUP BY learner_id, first`;
+  SELECT learner_id, first, ${columns.map((c) => `array_agg(${c}::int ORDER BY n)`).join(', ')} FROM running GROUP BY learner_id, first`;
+/** Running totals of study seconds per learner and subject, from the monthly rollup (see ReportStudyTotals). */
+const totalsRows = (where: string) => `INSERT INTO report_study_totals (learner_id, first_month, language, soft_skills)
+  ${runningTotals(
+    `SELECT m.learner_id, (extract(year FROM m.month) * 12 + extract(month FROM m.month) - 1)::int AS n,
+            coalesce(sum(m.seconds) FILTER (WHERE c.subject = '${SUBJECTS.language}'), 0) AS lang,
+            coalesce(sum(m.seconds) FILTER (WHERE c.subject = '${SUBJECTS.softSkills}'), 0) AS soft
+       FROM report_study_months m JOIN courses c ON c.id = m.course_id WHERE ${where} GROUP BY 1, 2`,
+    ['lang', 'soft'],
+  )}`;
 
 const quizRows = (where: string) => `INSERT INTO report_quiz_best (learner_id, lesson_id, first_at, last_at, best, passed, attempts)
   SELECT qa.learner_id, qa.lesson_id, min(qa.submitted_at), max(qa.submitted_at), max(qa.score), bool_or(qa.passed), count(*)
     FROM quiz_attempts qa WHERE ${where} GROUP BY qa.learner_id, qa.lesson_id`;
+/** The calendar month (UTC) of a learner–quiz pair's last attempt, as the quiz totals and months count it. */
+const lastMonth = `(extract(year FROM q.last_at AT TIME ZONE 'UTC') * 12 + extract(month FROM q.last_at AT TIME ZONE 'UTC') - 1)::int`;
+/** Running totals of each learner's quizzes by the month of their last attempt (see ReportQuizTotals). */
+const quizTotalsRows = (where: string) => `INSERT INTO report_quiz_totals (learner_id, first_month, taken, best_sum, passed)
+  ${runningTotals(
+    `SELECT q.learner_id, ${lastMonth} AS n, count(*) AS taken, sum(q.best) AS best_sum, count(*) FILTER (WHERE q.passed) AS passed
+       FROM report_quiz_best q WHERE ${where} GROUP BY 1, 2`,
+    ['taken', 'best_sum', 'passed'],
+  )}`;
+/**
+ * Adds the learner–quiz pairs `where` selects to their quiz's months (sign 1), or takes them away
+ * (sign −1): a refresh takes the pairs it counts again away as they were and adds them as they are.
+ */
+const quizMonthRows = (sign: 1 | -1, where: string) => `INSERT INTO report_quiz_months AS m (lesson_id, month, taken, attempts, best_sum, passed)
+  SELECT q.lesson_id, ${lastMonth}, ${sign} * count(*), ${sign} * sum(q.attempts), ${sign} * sum(q.best), ${sign} * count(*) FILTER (WHERE q.passed)
+    FROM report_quiz_best q WHERE ${where} GROUP BY 1, 2
+  ON CONFLICT (lesson_id, month) DO UPDATE
+    SET taken = m.taken + excluded.taken, attempts = m.attempts + excluded.attempts, best_sum = m.best_sum + excluded.best_sum, passed = m.passed + excluded.passed`;
 const dataRows = (where: string) => `INSERT INTO report_data_months (learner_id, month, bytes, first_day, last_day)
   SELECT d.learner_id, date_trunc('month', d.day)::date, sum(d.bytes), min(d.day), max(d.day) FROM data_usage d WHERE ${where} GROUP BY d.learner_id, date_trunc('month', d.day)`;
 /** Allowances not cancelled, per learner, programme, month of period start, unit and currency ('' for none). */
@@ -132,6 +154,8 @@ export async function refreshRollups(em: EntityManager, opts: { wait?: boolean }
       await run(totalsRows('true'));
       await run(dataRows('true'));
       await run(quizRows('true'));
+      await run(quizTotalsRows('true'));
+      await run(quizMonthRows(1, 'true'));
       await run(issueRows('true'));
       await run(submissionRows('true'));
       // Planner statistics for what was just counted: until autovacuum gets to them, a new rollup has
@@ -180,8 +204,14 @@ export async function refreshRollups(em: EntityManager, opts: { wait?: boolean }
            SELECT DISTINCT learner_id, lesson_id FROM quiz_attempts WHERE id > ? OR submitted_at >= ?::timestamptz - ${MARGIN}`,
         [state.last_quiz_attempt_id, since],
       );
+      const dirtyPair = '(q.learner_id, q.lesson_id) IN (SELECT learner_id, lesson_id FROM report_dirty_quizzes)';
+      await run(quizMonthRows(-1, dirtyPair));
       await run('DELETE FROM report_quiz_best b USING report_dirty_quizzes d WHERE b.learner_id = d.learner_id AND b.lesson_id = d.lesson_id');
       await run(quizRows('(qa.learner_id, qa.lesson_id) IN (SELECT learner_id, lesson_id FROM report_dirty_quizzes)'));
+      await run(quizMonthRows(1, dirtyPair));
+      await run('DELETE FROM report_quiz_months WHERE taken = 0');
+      await run('DELETE FROM report_quiz_totals WHERE learner_id IN (SELECT learner_id FROM report_dirty_quizzes)');
+      await run(quizTotalsRows('q.learner_id IN (SELECT learner_id FROM report_dirty_quizzes)'));
       // An allowance changes only together with a new ledger row (issued, sent, confirmed, cancelled):
       // the learners with one since the last refresh have all their allowances counted again.
       await run(
