@@ -6,7 +6,7 @@ import { CohortSchema, EnrolmentSchema, ProgrammeSchema, SiteSchema } from './pr
 import { CohortCourseSchema, CourseCompletionSchema, CourseSchema, LessonProgressSchema, LessonSchema, QuizAttemptSchema, StudyTimeSchema, UnitSchema } from './courses/index.ts';
 import { AnnouncementSchema, AttachmentSchema, MessageSchema, NoticeSchema, ShiftSchema, ThreadSchema } from './oncall/index.ts';
 import { CertificateEventSchema, CertificateRuleSchema, CertificateSchema, CertificateSigningKeySchema } from './certificates/index.ts';
-import { ReportCourseProgressSchema, ReportDataMonthSchema, ReportLearnerProgressSchema, ReportIssueMonthSchema, ReportQuizBestSchema, ReportQuizMonthSchema, ReportQuizTotalsSchema, ReportSubmissionFactSchema, ReportRollupStateSchema, ReportStudyMonthSchema, ReportStudyTotalsSchema, ReportUnitProgressSchema } from './reports/index.ts';
+import { ReportCourseProgressSchema, ReportDataMonthSchema, ReportLearnerProgressSchema, ReportIssueMonthSchema, ReportIssueMonthTotalSchema, ReportIssueTotalsSchema, ReportQuizBestSchema, ReportQuizMonthSchema, ReportQuizTotalsSchema, ReportSubmissionFactSchema, ReportRollupStateSchema, ReportStudyMonthSchema, ReportStudyTotalsSchema, ReportUnitProgressSchema } from './reports/index.ts';
 import { ScormAttemptSchema, ScormCommitSchema, ScormItemSchema, ScormPackageSchema, ScormSessionSchema } from './scorm/index.ts';
 
 export const entities = [UserSchema, ProgrammeSchema, SiteSchema, CohortSchema, EnrolmentSchema,
@@ -16,4 +16,4 @@ export const entities = [UserSchema, ProgrammeSchema, SiteSchema, CohortSchema, 
   ThreadSchema, MessageSchema, AttachmentSchema, AnnouncementSchema, ShiftSchema, NoticeSchema,
   ScormPackageSchema, ScormItemSchema, ScormAttemptSchema, ScormSessionSchema, ScormCommitSchema,
   CertificateRuleSchema, CertificateSchema, CertificateEventSchema, CertificateSigningKeySchema,
-  ReportUnitProgressSchema, ReportCourseProgressSchema, ReportStudyMonthSchema, ReportStudyTotalsSchema, ReportLearnerProgressSchema, ReportDataMonthSchema, ReportQuizBestSchema, ReportQuizTotalsSchema, ReportQuizMonthSchema, ReportIssueMonthSchema, ReportSubmissionFactSchema, ReportRollupStateSchema];
+  ReportUnitProgressSchema, ReportCourseProgressSchema, ReportStudyMonthSchema, ReportStudyTotalsSchema, ReportLearnerProgressSchema, ReportDataMonthSchema, ReportQuizBestSchema, ReportQuizTotalsSchema, ReportQuizMonthSchema, ReportIssueMonthSchema, ReportIssueTotalsSchema, ReportIssueMonthTotalSchema, ReportSubmissionFactSchema, ReportRollupStateSchema];

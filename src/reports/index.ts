@@ -11,5 +11,5 @@
  */
 export { reportsRoutes, type ReportsDeps } from './reports.routes.ts';
 export { reportCapabilities } from './reports.policy.ts';
-export { ReportUnitProgressSchema, ReportCourseProgressSchema, ReportStudyMonthSchema, ReportStudyTotalsSchema, ReportLearnerProgressSchema, ReportDataMonthSchema, ReportQuizBestSchema, ReportQuizTotalsSchema, ReportQuizMonthSchema, ReportIssueMonthSchema, ReportSubmissionFactSchema, ReportRollupStateSchema } from './rollup.entity.ts';
+export { ReportUnitProgressSchema, ReportCourseProgressSchema, ReportStudyMonthSchema, ReportStudyTotalsSchema, ReportLearnerProgressSchema, ReportDataMonthSchema, ReportQuizBestSchema, ReportQuizTotalsSchema, ReportQuizMonthSchema, ReportIssueMonthSchema, ReportIssueTotalsSchema, ReportIssueMonthTotalSchema, ReportSubmissionFactSchema, ReportRollupStateSchema } from './rollup.entity.ts';
 export { refreshRollups, startRollupRefresher } from './rollups.ts';

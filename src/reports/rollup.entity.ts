@@ -215,6 +215,47 @@ export class ReportIssueMonth extends ReportIssueMonthSchema.class {}
 ReportIssueMonthSchema.setClass(ReportIssueMonth);
 
 /**
+ * One learner's megabyte allowances from one programme in one row, running totals by the month of
+ * their period start: `megabytes[i]` is what they were given from `firstMonth` through the i-th
+ * month (1-based). Every learner with an allowance of the programme has a row (zeros when they had
+ * airtime only). The allowance report's per-group table reads whole months as two lookups per
+ * learner instead of a row per month.
+ */
+const ReportIssueTotalsSchema = defineEntity({
+  name: 'ReportIssueTotals',
+  tableName: 'report_issue_totals',
+  properties: {
+    learnerId: p.integer().primary().autoincrement(false),
+    programmeId: p.integer().primary().autoincrement(false),
+    firstMonth: p.integer(),
+    megabytes: p.array((i) => Number(i)).columnType('int[]'),
+  },
+});
+export class ReportIssueTotals extends ReportIssueTotalsSchema.class {}
+ReportIssueTotalsSchema.setClass(ReportIssueTotals);
+
+/**
+ * What one programme gave every learner in one calendar month, unit and currency: the rows of
+ * ReportIssueMonth summed (learners is how many rows). The monthly table of a report that covers
+ * most of a programme is these, less its few learners out of scope.
+ */
+const ReportIssueMonthTotalSchema = defineEntity({
+  name: 'ReportIssueMonthTotal',
+  tableName: 'report_issue_month_totals',
+  properties: {
+    programmeId: p.integer().primary().autoincrement(false),
+    /** First day of the month. */
+    month: p.date().primary(),
+    unit: p.string().length(20).primary(),
+    currency: p.string().length(3).primary(),
+    learners: p.integer(),
+    amount: p.bigint('number'),
+  },
+});
+export class ReportIssueMonthTotal extends ReportIssueMonthTotalSchema.class {}
+ReportIssueMonthTotalSchema.setClass(ReportIssueMonthTotal);
+
+/**
  * One learner's work on one assignment, as the turn-in report counts it: handed in (a version was
  * submitted), graded, and the seconds from the graded version's hand-in to its grade.
  */
@@ -257,4 +298,4 @@ const ReportRollupStateSchema = defineEntity({
 export class ReportRollupState extends ReportRollupStateSchema.class {}
 ReportRollupStateSchema.setClass(ReportRollupState);
 
-export { ReportUnitProgressSchema, ReportCourseProgressSchema, ReportStudyMonthSchema, ReportStudyTotalsSchema, ReportLearnerProgressSchema, ReportDataMonthSchema, ReportQuizBestSchema, ReportQuizTotalsSchema, ReportQuizMonthSchema, ReportIssueMonthSchema, ReportSubmissionFactSchema, ReportRollupStateSchema };
+export { ReportUnitProgressSchema, ReportCourseProgressSchema, ReportStudyMonthSchema, ReportStudyTotalsSchema, ReportLearnerProgressSchema, ReportDataMonthSchema, ReportQuizBestSchema, ReportQuizTotalsSchema, ReportQuizMonthSchema, ReportIssueMonthSchema, ReportIssueTotalsSchema, ReportIssueMonthTotalSchema, ReportSubmissionFactSchema, ReportRollupStateSchema };

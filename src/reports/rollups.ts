@@ -24,7 +24,7 @@ const MARGIN = "interval '10 minutes'";
 const LOCK = "hashtext('dars:report-rollups')";
 /** Every rollup table: emptied and counted again by a full refresh. */
 const ROLLUP_TABLES =
-  'report_unit_progress, report_course_progress, report_study_months, report_study_totals, report_learner_progress, report_data_months, report_quiz_best, report_quiz_totals, report_quiz_months, report_issue_months, report_submission_facts';
+  'report_unit_progress, report_course_progress, report_study_months, report_study_totals, report_learner_progress, report_data_months, report_quiz_best, report_quiz_totals, report_quiz_months, report_issue_months, report_issue_totals, report_issue_month_totals, report_submission_facts';
 
 const unitRows = (where: string) => `INSERT INTO report_unit_progress (learner_id, unit_id, course_id, lessons_done, started_at, last_completed_at)
   SELECT lp.learner_id, l.unit_id, l.course_id, count(lp.completed_at), min(lp.started_at), max(lp.completed_at)
@@ -53,18 +53,30 @@ const studyRows = (where: string) => `INSERT INTO report_study_months (learner_i
   SELECT s.learner_id, s.course_id, date_trunc('month', s.day)::date, sum(s.seconds), max(s.day) FROM study_time s WHERE ${where}
    GROUP BY s.learner_id, s.course_id, date_trunc('month', s.day)`;
 /**
- * One row per learner of running totals month by month, from their first month to their last
- * (months without any repeat the total before), from `per`: rows (learner_id, n, ...columns) with n
- * a month as year × 12 + month − 1. The columns become int arrays in that order.
+ * One row per learner (or per `keys`) of running totals month by month, from their first month to
+ * their last (months without any repeat the total before), from `per`: rows (...keys, n,
+ * ...columns) with n a month as year × 12 + month − 1. The columns become int arrays in that order.
  */
-const runningTotals = (per: string, columns: readonly string[]) => `WITH per AS (${per}),
-  span AS (SELECT learner_id, min(n) AS first, max(n) AS last FROM per GROUP BY learner_id),
+const runningTotals = (per: string, columns: readonly string[], keys: readonly string[] = ['learner_id']) => {
+  const key = keys.join(', ');
+  const spanKey = keys.map((k) => `s.${k}`).join(', ');
+  return `WITH per AS (${per}),
+  span AS (SELECT ${key}, min(n) AS first, max(n) AS last FROM per GROUP BY ${key}),
   running AS (
-    SELECT s.learner_id, s.first, g.n, ${columns.map((c) => `sum(coalesce(p.${c}, 0)) OVER w AS ${c}`).join(', ')}
-      FROM span s CROSS JOIN generate_series(s.first, s.last) g(n) LEFT JOIN per p ON p.learner_id = s.learner_id AND p.n = g.n
-    WINDOW w AS (PARTITION BY s.learner_id ORDER BY g.n)
+    SELECT ${spanKey}, s.first, g.n, ${columns.map((c) => `sum(coalesce(p.${c}, 0)) OVER w AS ${c}`).join(', ')}
+      FROM span s CROSS JOIN generate_series(s.first, s.last) g(n) LEFT JOIN per p ON ${keys.map((k) => `p.${k} = s.${k}`).join(' AND ')} AND p.n = g.n
+    WINDOW w AS (PARTITION BY ${spanKey} ORDER BY g.n)
   )
-  SELECT learner_id, first, ${columns.map((c) => `array_agg(${c}::int ORDER BY n)`).join(', ')} FROM running GROUP BY learner_id, first`;
+  SELECT ${key}, first, ${columns.map((c) => `array_agg(${c}::int ORDER BY n)`).join(', ')} FROM running GROUP BY ${key}, first`;
+};
+/**
+ * Adds what `select` yields for sign 1 to `table` (rows of its key columns, then the columns to
+ * sum), or, for sign −1, takes it away: a refresh takes the rows it counts again away as they were
+ * and adds them as they are.
+ */
+const adjust = (table: string, keys: readonly string[], sums: readonly string[], select: (sign: string) => string) => (sign: 1 | -1) =>
+  `INSERT INTO ${table} AS t (${[...keys, ...sums].join(', ')}) ${select(String(sign))}
+  ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${sums.map((c) => `${c} = t.${c} + excluded.${c}`).join(', ')}`;
 /** Running totals of study seconds per learner and subject, from the monthly rollup (see ReportStudyTotals). */
 const totalsRows = (where: string) => `INSERT INTO report_study_totals (learner_id, first_month, language, soft_skills)
   ${runningTotals(
@@ -87,15 +99,12 @@ const quizTotalsRows = (where: string) => `INSERT INTO report_quiz_totals (learn
        FROM report_quiz_best q WHERE ${where} GROUP BY 1, 2`,
     ['taken', 'best_sum', 'passed'],
   )}`;
-/**
- * Adds the learner–quiz pairs `where` selects to their quiz's months (sign 1), or takes them away
- * (sign −1): a refresh takes the pairs it counts again away as they were and adds them as they are.
- */
-const quizMonthRows = (sign: 1 | -1, where: string) => `INSERT INTO report_quiz_months AS m (lesson_id, month, taken, attempts, best_sum, passed)
-  SELECT q.lesson_id, ${lastMonth}, ${sign} * count(*), ${sign} * sum(q.attempts), ${sign} * sum(q.best), ${sign} * count(*) FILTER (WHERE q.passed)
-    FROM report_quiz_best q WHERE ${where} GROUP BY 1, 2
-  ON CONFLICT (lesson_id, month) DO UPDATE
-    SET taken = m.taken + excluded.taken, attempts = m.attempts + excluded.attempts, best_sum = m.best_sum + excluded.best_sum, passed = m.passed + excluded.passed`;
+/** The learner–quiz pairs `where` selects, added to or taken away from their quiz's months (see adjust). */
+const quizMonthRows = (sign: 1 | -1, where: string) =>
+  adjust('report_quiz_months', ['lesson_id', 'month'], ['taken', 'attempts', 'best_sum', 'passed'], (k) =>
+    `SELECT q.lesson_id, ${lastMonth}, ${k} * count(*), ${k} * sum(q.attempts), ${k} * sum(q.best), ${k} * count(*) FILTER (WHERE q.passed)
+       FROM report_quiz_best q WHERE ${where} GROUP BY 1, 2`,
+  )(sign);
 const dataRows = (where: string) => `INSERT INTO report_data_months (learner_id, month, bytes, first_day, last_day)
   SELECT d.learner_id, date_trunc('month', d.day)::date, sum(d.bytes), min(d.day), max(d.day) FROM data_usage d WHERE ${where} GROUP BY d.learner_id, date_trunc('month', d.day)`;
 /** Allowances not cancelled, per learner, programme, month of period start, unit and currency ('' for none). */
@@ -104,6 +113,20 @@ const issueRows = (where: string) => `INSERT INTO report_issue_months (learner_i
     FROM allowance_issues i JOIN allowance_schemes s ON s.id = i.scheme_id
    WHERE i.status <> 'cancelled' AND ${where}
    GROUP BY i.learner_id, s.programme_id, date_trunc('month', i.period_start), i.unit, coalesce(i.currency, '')`;
+/** Running totals of each learner's megabytes per programme by the month of their period start (see ReportIssueTotals). */
+const issueTotalsRows = (where: string) => `INSERT INTO report_issue_totals (learner_id, programme_id, first_month, megabytes)
+  ${runningTotals(
+    `SELECT r.learner_id, r.programme_id, (extract(year FROM r.month) * 12 + extract(month FROM r.month) - 1)::int AS n,
+            coalesce(sum(r.amount) FILTER (WHERE r.unit = 'megabytes'), 0) AS mb
+       FROM report_issue_months r WHERE ${where} GROUP BY 1, 2, 3`,
+    ['mb'],
+    ['learner_id', 'programme_id'],
+  )}`;
+/** The learner months `where` selects, added to or taken away from their programme's months (see adjust). */
+const issueMonthTotalRows = (sign: 1 | -1, where: string) =>
+  adjust('report_issue_month_totals', ['programme_id', 'month', 'unit', 'currency'], ['learners', 'amount'], (k) =>
+    `SELECT r.programme_id, r.month, r.unit, r.currency, ${k} * count(*), ${k} * sum(r.amount) FROM report_issue_months r WHERE ${where} GROUP BY 1, 2, 3, 4`,
+  )(sign);
 /** Each submission as the turn-in report counts it (see ReportSubmissionFact). */
 const submissionRows = (where: string) => `INSERT INTO report_submission_facts (submission_id, assignment_id, learner_id, turned_in, graded, turnaround)
   SELECT s.id, s.assignment_id, s.learner_id, s.submitted_version > 0, g.id IS NOT NULL, extract(epoch FROM g.graded_at - sv.submitted_at)
@@ -157,6 +180,8 @@ export async function refreshRollups(em: EntityManager, opts: { wait?: boolean }
       await run(quizTotalsRows('true'));
       await run(quizMonthRows(1, 'true'));
       await run(issueRows('true'));
+      await run(issueTotalsRows('true'));
+      await run(issueMonthTotalRows(1, 'true'));
       await run(submissionRows('true'));
       // Planner statistics for what was just counted: until autovacuum gets to them, a new rollup has
       // none, and report statements were planned for a few rows where there are hundreds of thousands.
@@ -219,8 +244,14 @@ export async function refreshRollups(em: EntityManager, opts: { wait?: boolean }
            SELECT DISTINCT learner_id FROM allowance_ledger WHERE id > ? OR at >= ?::timestamptz - ${MARGIN}`,
         [state.last_ledger_id, since],
       );
+      const dirtyIssues = 'r.learner_id IN (SELECT learner_id FROM report_dirty_issues)';
+      await run(issueMonthTotalRows(-1, dirtyIssues));
       await run('DELETE FROM report_issue_months WHERE learner_id IN (SELECT learner_id FROM report_dirty_issues)');
       await run(issueRows('i.learner_id IN (SELECT learner_id FROM report_dirty_issues)'));
+      await run(issueMonthTotalRows(1, dirtyIssues));
+      await run('DELETE FROM report_issue_month_totals WHERE learners = 0');
+      await run('DELETE FROM report_issue_totals WHERE learner_id IN (SELECT learner_id FROM report_dirty_issues)');
+      await run(issueTotalsRows(dirtyIssues));
       // A hand-in changes the submission (its updated_at); a grade changes only together with a grade
       // change row. Those submissions are counted again; those of a deleted assignment are dropped.
       await run(

@@ -2,7 +2,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ReportViewer } from '../reports.policy.ts';
 import type { ReportFilters } from '../reports.schemas.ts';
-import { everyone, learnerGroup, perGroupAndTotal, population, scopeProgrammes, type Range } from './scope.ts';
+import { learnerGroup, perGroupAndTotal, population, scopeProgrammes, type Range } from './scope.ts';
+import { monthNumber, wholeMonths } from './hours.ts';
 import { raw, rows, sql, type Sql } from './sql.ts';
 
 /**
@@ -29,9 +30,9 @@ function dataUsed(range: Range): Sql {
  * learner_id, amount) rows, from the monthly rollup (rollups.ts): a month whose first and last
  * period starts both fall in the range is read as counted; one the range cuts through has that
  * learner's allowances inside the range added up again. A learner given allowances by two
- * programmes in scope has a row from each, summed into one.
+ * programmes in scope has a row from each, summed into one. `months` narrows the months read.
  */
-function given(viewer: ReportViewer, f: ReportFilters, range: Range, learners: Sql): Sql {
+function given(viewer: ReportViewer, f: ReportFilters, range: Range, learners: Sql, months: Sql): Sql {
   const firstMonth = `${range.from.slice(0, 8)}01`;
   const rowsOf = sql`SELECT * FROM (
       SELECT r.month AS m, r.unit, nullif(r.currency, '') AS currency, r.learner_id,
@@ -40,12 +41,57 @@ function given(viewer: ReportViewer, f: ReportFilters, range: Range, learners: S
                          WHERE i.learner_id = r.learner_id AND s.programme_id = r.programme_id AND i.unit = r.unit AND coalesce(i.currency, '') = r.currency
                            AND i.status <> 'cancelled' AND i.period_start >= greatest(r.first_day, ${range.from}::date) AND i.period_start <= least(r.last_day, ${range.to}::date)) END AS amount
         FROM report_issue_months r
-       WHERE r.programme_id IN (${scopeProgrammes(viewer, f)}) AND r.month >= ${firstMonth}::date AND r.month <= ${range.to}::date
+       WHERE r.programme_id IN (${scopeProgrammes(viewer, f)}) AND r.month >= ${firstMonth}::date AND r.month <= ${range.to}::date AND ${months}
          AND r.last_day >= ${range.from}::date AND r.first_day <= ${range.to}::date AND r.learner_id IN (${learners})
     ) u WHERE u.amount IS NOT NULL`;
   // With one programme in scope the rows are already one per learner, month, unit and currency.
-  if ((f.programmeIds?.length ?? 2) <= 1) return rowsOf;
+  if (!severalProgrammes(f)) return rowsOf;
   return sql`SELECT m, unit, currency, learner_id, sum(amount) AS amount FROM (${rowsOf}) p GROUP BY 1, 2, 3, 4`;
+}
+
+const severalProgrammes = (f: ReportFilters) => (f.programmeIds?.length ?? 2) > 1;
+
+/**
+ * The allowance figures of the whole calendar months of the range from the rollups that count
+ * every learner (report_issue_month_totals per programme and month, report_issue_totals per
+ * learner), and the months at the range's edges from each learner's months. Per month: the
+ * programme's months less the learners out of scope (or, when those outnumber the learners in
+ * scope, the learners in scope added up instead), a learner given allowances by two programmes in
+ * scope counted once. Per learner: two lookups in their running totals. Yields CTEs `issued_parts`
+ * (m, unit, currency, learners, amount), and `whole_mb` and `edge_mb` (learner_id, mb: megabytes
+ * in the whole months, in the months at the edges), after `pop`.
+ */
+function issuedFromTotals(viewer: ReportViewer, f: ReportFilters, range: Range): Sql {
+  const months = wholeMonths(range, null) ?? { from: `${range.from.slice(0, 8)}01`, to: `${range.from.slice(0, 8)}01` };
+  const programmes = scopeProgrammes(viewer, f);
+  const whole = sql`r.month >= ${months.from}::date AND r.month < ${months.to}::date`;
+  const subtract = raw('(SELECT yes FROM subtract)');
+  // Running total through the month before `month` (see report_issue_totals): 0 before the first.
+  const through = (month: string) => sql`coalesce(t.megabytes[least(${monthNumber(month)}::int - t.first_month, cardinality(t.megabytes))], 0)`;
+  const perLearner = sql`SELECT t.learner_id, ${through(months.to)} - ${through(months.from)} AS mb FROM report_issue_totals t WHERE t.programme_id IN (${programmes})`;
+  return sql`edge AS MATERIALIZED (${given(viewer, f, range, raw('SELECT learner_id FROM pop'), sql`NOT (${whole})`)}),
+    outside AS MATERIALIZED (
+      SELECT DISTINCT t.learner_id FROM report_issue_totals t WHERE t.programme_id IN (${programmes}) AND NOT EXISTS (SELECT 1 FROM pop WHERE pop.learner_id = t.learner_id)
+    ),
+    subtract AS MATERIALIZED (SELECT (SELECT count(*) FROM outside) < (SELECT count(*) FROM pop) AS yes),
+    issued_parts AS (
+      SELECT r.month AS m, r.unit, nullif(r.currency, '') AS currency, r.learners, r.amount FROM report_issue_month_totals r
+       WHERE r.programme_id IN (${programmes}) AND ${whole} AND ${subtract}
+      UNION ALL SELECT r.month, r.unit, nullif(r.currency, ''), -1, -r.amount FROM report_issue_months r
+       WHERE r.learner_id IN (SELECT learner_id FROM outside) AND r.programme_id IN (${programmes}) AND ${whole} AND ${subtract}
+      ${
+        severalProgrammes(f)
+          ? sql`UNION ALL SELECT r.month, r.unit, nullif(r.currency, ''), 1 - count(*), 0 FROM report_issue_months r
+                 WHERE r.learner_id IN (SELECT t.learner_id FROM report_issue_totals t WHERE t.programme_id IN (${programmes}) GROUP BY t.learner_id HAVING count(*) > 1)
+                   AND r.learner_id IN (SELECT learner_id FROM pop) AND r.programme_id IN (${programmes}) AND ${whole} AND ${subtract}
+                 GROUP BY r.learner_id, r.month, r.unit, r.currency HAVING count(*) > 1`
+          : raw('')
+      }
+      UNION ALL SELECT m, unit, currency, 1, amount FROM (${given(viewer, f, range, raw('SELECT learner_id FROM pop'), whole)}) i WHERE NOT ${subtract}
+      UNION ALL SELECT m, unit, currency, 1, amount FROM edge
+    ),
+    whole_mb AS (${severalProgrammes(f) ? sql`SELECT learner_id, sum(mb) AS mb FROM (${perLearner}) w GROUP BY learner_id` : perLearner}),
+    edge_mb AS (SELECT learner_id, sum(amount) AS mb FROM edge WHERE unit = 'megabytes' GROUP BY learner_id)`;
 }
 
 export interface AllowanceMonth {
@@ -79,43 +125,34 @@ export interface AllowanceFigures {
 /**
  * The monthly table and the per-group table. Allowances and data use are read in two statements
  * side by side, each once for both tables (a page has two cores to answer on); their group rows
- * are put together here. Learners are counted per month from one row per learner and month
- * (issues are grouped by learner first): a distinct count sorted a quarter of a million issues.
- * Months are written as text only once per month.
+ * are put together here. Months are written as text only once per month.
  */
 export async function allowanceFigures(em: EntityManager, viewer: ReportViewer, f: ReportFilters, range: Range): Promise<AllowanceFigures> {
-  const by = learnerGroup(f.by, range, 'pl.learner_id');
   const pop = population(viewer, f, range);
-  // Without a breakdown the one group is everyone: its figures are totals, and nothing is summed per learner.
-  const groupRows = (columns: string) =>
-    f.by === 'none' ? everyone(raw('SELECT * FROM totals')) : perGroupAndTotal(f.by, raw(columns), sql`(SELECT ${by.group} AS g, pl.* FROM pl ${by.join}) x`);
+  const inGroup = learnerGroup(f.by, range, 'pop.learner_id');
   const issuedQuery = rows<{ kind: 'issued' | 'group'; r: Record<string, unknown> }>(
     em,
     sql`WITH pop AS MATERIALIZED (${pop}),
-        iss AS MATERIALIZED (${given(viewer, f, range, raw('SELECT learner_id FROM pop'))}),
+        ${issuedFromTotals(viewer, f, range)},
         issued_rows AS (
-          SELECT to_char(m, 'YYYY-MM-DD') AS month, unit, currency, count(*)::int AS learners, sum(amount)::bigint AS issued FROM iss GROUP BY m, unit, currency
+          SELECT to_char(m, 'YYYY-MM-DD') AS month, unit, currency, sum(learners)::int AS learners, sum(amount)::bigint AS issued
+            FROM issued_parts GROUP BY m, unit, currency HAVING sum(learners) > 0
         ),
-        pl AS (
-          SELECT pop.learner_id, i.mb FROM pop
-            LEFT JOIN (SELECT learner_id, sum(amount) AS mb FROM iss WHERE unit = 'megabytes' GROUP BY learner_id) i ON i.learner_id = pop.learner_id
+        x AS (
+          SELECT ${inGroup.group} AS g, coalesce(w.mb, 0) + coalesce(e.mb, 0) AS mb
+            FROM pop ${inGroup.join} LEFT JOIN whole_mb w ON w.learner_id = pop.learner_id LEFT JOIN edge_mb e ON e.learner_id = pop.learner_id
         ),
-        totals AS MATERIALIZED (
-          SELECT (SELECT count(*) FROM pop)::int AS learners, (SELECT count(*) FROM (SELECT DISTINCT learner_id FROM iss WHERE unit = 'megabytes') d)::int AS issued_learners,
-                 (SELECT sum(amount) FROM iss WHERE unit = 'megabytes')::bigint AS issued
-        ),
-        group_rows AS (${groupRows('count(*)::int AS learners, count(mb)::int AS issued_learners, sum(mb)::bigint AS issued')})
+        group_rows AS (${perGroupAndTotal(f.by, raw('count(*)::int AS learners, (count(*) FILTER (WHERE mb > 0))::int AS issued_learners, coalesce(sum(mb), 0)::bigint AS issued'), raw('x'))})
         SELECT 'issued' AS kind, to_jsonb(issued_rows) AS r FROM issued_rows
         UNION ALL SELECT 'group', to_jsonb(group_rows) FROM group_rows`,
   );
   // Data use: every learner's months of the range joined to the learners in scope and their group,
   // then summed per month, per group and for everyone in one pass. Testing each month against the
   // learners and summing it per learner first cost twice as much.
-  const inGroup = learnerGroup(f.by, range, 'pop.learner_id');
   const usedQuery = rows<{ kind: 'used' | 'group'; r: Record<string, unknown> }>(
     em,
     sql`WITH pop AS MATERIALIZED (${pop}),
-        grouped AS (SELECT pop.learner_id, ${inGroup.group} AS g FROM pop ${inGroup.join}),
+        grouped AS MATERIALIZED (SELECT pop.learner_id, ${inGroup.group} AS g FROM pop ${inGroup.join}),
         sums AS (
           SELECT grouping(d.month) = 1 AS per_group, to_char(d.month, 'YYYY-MM-DD') AS month, p.g AS "group", sum(d.bytes)::bigint AS bytes
             FROM (${dataUsed(range)}) d JOIN grouped p ON p.learner_id = d.learner_id

@@ -19,16 +19,17 @@ export interface Expected {
 
 /**
  * The whole calendar months inside the range, read from the monthly rollup: [from, to) as first
- * days of months. The last month counts whole when the range ends on its last day or today (no
- * later study exists yet). Null when no whole month fits.
+ * days of months. The last month counts whole when the range ends on its last day or on `today`
+ * (no later study exists yet; null where later records may exist, as allowances issued ahead).
+ * Null when no whole month fits.
  */
-export function wholeMonths(range: Pick<Range, 'from' | 'to'>, today: string): { from: string; to: string } | null {
+export function wholeMonths(range: Pick<Range, 'from' | 'to'>, today: string | null): { from: string; to: string } | null {
   const first = (d: Date) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1));
   const from = new Date(`${range.from}T00:00:00Z`);
   const to = new Date(`${range.to}T00:00:00Z`);
   const start = from.getUTCDate() === 1 ? from : new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + 1, 1));
   const next = new Date(to.getTime() + 86_400_000);
-  const end = next.getUTCDate() === 1 || range.to >= today ? first(new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth() + 1, 1))) : first(to);
+  const end = next.getUTCDate() === 1 || (today !== null && range.to >= today) ? first(new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth() + 1, 1))) : first(to);
   if (start >= end) return null;
   return { from: start.toISOString().slice(0, 10), to: end.toISOString().slice(0, 10) };
 }
